@@ -1,0 +1,1 @@
+//! Russian identifiers. Placeholder: being written.

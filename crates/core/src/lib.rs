@@ -1,0 +1,13 @@
+//! The pure heart of Propusk: domain types, Russian identifiers and rules.
+//!
+//! Nothing here does I/O, reads a clock or draws randomness: callers pass those in,
+//! so every rule can be tested with plain values and runs the same on every node.
+
+pub mod audit;
+pub mod ident;
+pub mod lang;
+pub mod money;
+pub mod time;
+
+pub use lang::Lang;
+pub use money::Money;

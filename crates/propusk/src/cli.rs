@@ -1,0 +1,136 @@
+//! The command line (../shared/INTERFACES.md). Every flag also reads
+//! `PROPUSK_<FLAG>`; file values from `--config` fill what neither gave.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::logging::LogFormat;
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The answer is "no": an invalid value, a broken chain.
+    pub const NO: u8 = 1;
+    /// The command line or configuration is wrong.
+    pub const USAGE: u8 = 2;
+    /// The command could not do its work (database down, port taken…).
+    pub const FAILED: u8 = 3;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "propusk", version, about = "Propusk: state services for financial services", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command that touches data understands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// TOML file with settings; flags and environment variables take precedence.
+    #[arg(long, global = true, env = "PROPUSK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded SQLite database and other local state [default: ./data].
+    #[arg(long, global = true, env = "PROPUSK_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL (postgres://…) or SQLite (sqlite:…) URL; overrides --data-dir's database.
+    #[arg(long, global = true, env = "PROPUSK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Log format [default: text].
+    #[arg(long, global = true, env = "PROPUSK_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrations run on start).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Check a Russian identifier; prints {"valid":…,"normalized":…,"error":…}.
+    Validate(ValidateArgs),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PROPUSK_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// The URL people and partners reach this server at [default: http://LISTEN].
+    #[arg(long, env = "PROPUSK_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+    /// Demo mode: demo data and the /dev pages.
+    #[arg(long, env = "PROPUSK_DEMO")]
+    pub demo: bool,
+    /// Largest request body accepted, in bytes [default: 1048576].
+    #[arg(long, env = "PROPUSK_MAX_BODY_BYTES", value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Longest a request may take, in seconds [default: 30].
+    #[arg(long, env = "PROPUSK_REQUEST_TIMEOUT", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: Option<u64>,
+    /// How long in-flight requests may finish after SIGTERM, in seconds [default: 30].
+    #[arg(long, env = "PROPUSK_SHUTDOWN_GRACE", value_name = "SECONDS")]
+    pub shutdown_grace: Option<u64>,
+    /// Database connections in the pool [default: 16].
+    #[arg(long, env = "PROPUSK_DB_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// inn, inn_person, inn_org, snils, ogrn, ogrnip, kpp, bik, bank_account, passport,
+    /// division_code, phone, email, cadastral, uin, oktmo
+    pub kind: String,
+    pub value: String,
+    /// The bank's BIK, needed for bank_account.
+    #[arg(long)]
+    pub bik: Option<String>,
+    /// Language of the error message [default: en].
+    #[arg(long, value_parser = ["ru", "en"])]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; exit 0 if intact, 1 naming the first broken event.
+    Verify,
+}
+
+fn parse_public_url(s: &str) -> Result<url::Url, String> {
+    propusk_web::parse_public_url(s).map_err(|e| e.to_string())
+}
+
+/// Parses the command line and runs the command; never panics on input.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    ExitCode::from(crate::commands::run(cli))
+}
+
+/// `--help` and `--version` print as clap formats them; a bad flag or value
+/// prints one line naming it and exits 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(exit::OK)
+        }
+        _ => {
+            let text = e.render().to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            eprintln!("propusk: {line}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}

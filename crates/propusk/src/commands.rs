@@ -1,0 +1,180 @@
+//! The subcommands. Each returns an exit code from `cli::exit`; only this module
+//! prints to stdout.
+
+use std::time::Instant;
+
+use propusk_core::Lang;
+use propusk_core::ident::Kind;
+use propusk_store::audit::{self, Verdict};
+use propusk_web::{Settings, ValidateResponse};
+
+use crate::cli::{AuditCommand, Cli, Command, ServeArgs, ValidateArgs, exit};
+use crate::config::{self, Resolved};
+use crate::logging;
+
+pub fn run(cli: Cli) -> u8 {
+    let (command, demo_default) = match cli.command {
+        Some(c) => (c, false),
+        // No subcommand: `serve --demo`, the embedded defaults.
+        None => (Command::Serve(ServeArgs { demo: true, ..ServeArgs::default() }), true),
+    };
+    let serve_args = match &command {
+        Command::Serve(a) => a.clone(),
+        _ => ServeArgs::default(),
+    };
+    let Resolved { settings, log_format } = match config::resolve(&cli.common, &serve_args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            return exit::USAGE;
+        }
+    };
+    if let Command::Validate(args) = command {
+        // Pure and instant: no runtime, no logging set-up.
+        return validate(&args);
+    }
+    logging::init(log_format, if demo_default { "info,sqlx=warn" } else { "info" });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("propusk: cannot start the async runtime: {e}");
+            return exit::FAILED;
+        }
+    };
+    runtime.block_on(async move {
+        match command {
+            Command::Serve(_) => serve(settings).await,
+            Command::Migrate => migrate(&settings).await,
+            Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
+            Command::Validate(_) => exit::USAGE,
+        }
+    })
+}
+
+fn validate(args: &ValidateArgs) -> u8 {
+    let Ok(kind) = args.kind.parse::<Kind>() else {
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        eprintln!("propusk: unknown KIND `{}`; use one of: {}", args.kind, kinds.join(", "));
+        return exit::USAGE;
+    };
+    if kind == Kind::BankAccount && args.bik.is_none() {
+        eprintln!("propusk: bank_account needs --bik BIK");
+        return exit::USAGE;
+    }
+    let lang = args.lang.as_deref().and_then(|l| l.parse().ok()).unwrap_or(Lang::En);
+    let verdict = ValidateResponse::from_result(
+        propusk_core::ident::validate(kind, &args.value, args.bik.as_deref()),
+        lang,
+    );
+    match serde_json::to_string(&verdict) {
+        Ok(json) => println!("{json}"),
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            return exit::FAILED;
+        }
+    }
+    if verdict.valid { exit::OK } else { exit::NO }
+}
+
+fn describe_database(settings: &Settings) -> String {
+    match &settings.database_url {
+        Some(url) if url.starts_with("postgres") => "PostgreSQL".to_owned(),
+        Some(url) => format!("SQLite {url}"),
+        None => format!("SQLite {}", settings.data_dir.join("propusk.db").display()),
+    }
+}
+
+async fn serve(settings: Settings) -> u8 {
+    let t0 = Instant::now();
+    let demo = settings.demo;
+    let database = describe_database(&settings);
+    let running = match propusk_web::start(settings, shutdown_signal()).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            return exit::FAILED;
+        }
+    };
+    tracing::info!(
+        addr = %running.addr,
+        ready_ms = t0.elapsed().as_secs_f64() * 1000.0,
+        database = %database,
+        demo,
+        "ready"
+    );
+    println!("Propusk {} is running at {}/", env!("CARGO_PKG_VERSION"), running.public_base);
+    println!("Database: {database}{}", if demo { " (demo mode)" } else { "" });
+    println!("Press Ctrl+C to stop.");
+    match running.wait().await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("propusk: server error: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+async fn migrate(settings: &Settings) -> u8 {
+    match propusk_web::open_database(settings).await {
+        Ok((db, applied)) => {
+            println!("{applied} migration(s) applied; {} is up to date", describe_database(settings));
+            db.close().await;
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+async fn audit_verify(settings: &Settings) -> u8 {
+    let db = match propusk_web::open_database(settings).await {
+        Ok((db, _)) => db,
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            return exit::FAILED;
+        }
+    };
+    let verdict = audit::verify(&db).await;
+    db.close().await;
+    match verdict {
+        Ok(Verdict::Intact { events }) => {
+            println!("{events} events, chain intact");
+            exit::OK
+        }
+        Ok(Verdict::Broken(b)) => {
+            println!("chain broken at event #{}: {b}", b.seq());
+            exit::NO
+        }
+        Err(e) => {
+            eprintln!("propusk: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl+C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

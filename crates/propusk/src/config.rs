@@ -1,0 +1,177 @@
+//! Settings from three places, strongest first: flags, `PROPUSK_*` variables (both
+//! read by clap), then the optional TOML file; anything still unset keeps its
+//! default. A bad value anywhere is reported in one line that names it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use propusk_web::Settings;
+
+use crate::cli::{Common, ServeArgs};
+use crate::logging::LogFormat;
+
+/// A configuration problem: one line naming the option.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Values read from the TOML file. Keys are the flag names with `_` for `-`.
+#[derive(Debug, Default)]
+struct FileValues {
+    listen: Option<std::net::SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    public_url: Option<url::Url>,
+    demo: Option<bool>,
+    max_body_bytes: Option<usize>,
+    request_timeout: Option<u64>,
+    shutdown_grace: Option<u64>,
+    db_max_connections: Option<u32>,
+    log_format: Option<LogFormat>,
+}
+
+pub struct Resolved {
+    pub settings: Settings,
+    pub log_format: LogFormat,
+}
+
+pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigError> {
+    let file = match &common.config {
+        Some(path) => read_file(path)?,
+        None => FileValues::default(),
+    };
+    let mut s = Settings::default();
+    if let Some(v) = serve.listen.or(file.listen) {
+        s.listen = v;
+    }
+    if let Some(v) = common.data_dir.clone().or(file.data_dir) {
+        s.data_dir = v;
+    }
+    s.database_url = common.database_url.clone().or(file.database_url);
+    s.public_url = serve.public_url.clone().or(file.public_url);
+    s.demo = serve.demo || file.demo.unwrap_or(false);
+    if let Some(v) = serve.max_body_bytes.or(file.max_body_bytes) {
+        s.max_body_bytes = v;
+    }
+    if let Some(v) = serve.request_timeout.or(file.request_timeout) {
+        s.request_timeout = Duration::from_secs(v);
+    }
+    if let Some(v) = serve.shutdown_grace.or(file.shutdown_grace) {
+        s.shutdown_grace = Duration::from_secs(v);
+    }
+    if let Some(v) = serve.db_max_connections.or(file.db_max_connections) {
+        s.db_max_connections = v;
+    }
+    if let Some(url) = &s.database_url {
+        check_database_url(url).map_err(|e| ConfigError(format!("database-url: {e}")))?;
+    }
+    let log_format = common.log_format.or(file.log_format).unwrap_or_default();
+    Ok(Resolved { settings: s, log_format })
+}
+
+fn check_database_url(url: &str) -> Result<(), String> {
+    let ok = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p));
+    if ok { Ok(()) } else { Err("expected postgres://… or sqlite:…".into()) }
+}
+
+fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("config {shown}: {e}")))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigError(format!("config {shown}: {}", e.message().lines().next().unwrap_or("not valid TOML")))
+    })?;
+    let mut out = FileValues::default();
+    for (key, value) in &table {
+        let bad = |what: &str| ConfigError(format!("config {shown}: `{key}`: {what}"));
+        let string = || value.as_str().map(str::to_owned).ok_or_else(|| bad("expected a string"));
+        let integer = || value.as_integer().ok_or_else(|| bad("expected an integer"));
+        match key.as_str() {
+            "listen" => out.listen = Some(string()?.parse().map_err(|_| bad("expected an address like 127.0.0.1:8080"))?),
+            "data_dir" => out.data_dir = Some(PathBuf::from(string()?)),
+            "database_url" => {
+                let url = string()?;
+                check_database_url(&url).map_err(|e| bad(&e))?;
+                out.database_url = Some(url);
+            }
+            "public_url" => {
+                out.public_url = Some(propusk_web::parse_public_url(&string()?).map_err(|e| bad(&e.to_string()))?)
+            }
+            "demo" => out.demo = Some(value.as_bool().ok_or_else(|| bad("expected true or false"))?),
+            "max_body_bytes" => {
+                out.max_body_bytes = Some(usize::try_from(integer()?).map_err(|_| bad("expected a positive integer"))?)
+            }
+            "request_timeout" => out.request_timeout = Some(positive(integer()?, 3600).ok_or_else(|| bad("expected 1…3600 seconds"))?),
+            "shutdown_grace" => out.shutdown_grace = Some(u64::try_from(integer()?).map_err(|_| bad("expected seconds ≥ 0"))?),
+            "db_max_connections" => {
+                let n = positive(integer()?, 1000).ok_or_else(|| bad("expected 1…1000"))?;
+                out.db_max_connections = Some(u32::try_from(n).map_err(|_| bad("expected 1…1000"))?);
+            }
+            "log_format" => {
+                out.log_format = Some(match string()?.as_str() {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(bad("expected \"text\" or \"json\"")),
+                })
+            }
+            _ => return Err(bad("unknown setting")),
+        }
+    }
+    Ok(out)
+}
+
+fn positive(v: i64, max: u64) -> Option<u64> {
+    u64::try_from(v).ok().filter(|v| (1..=max).contains(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> Result<Resolved, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("propusk.toml");
+        std::fs::write(&path, text).unwrap();
+        let common = Common { config: Some(path), ..Common::default() };
+        resolve(&common, &ServeArgs::default())
+    }
+
+    #[test]
+    fn defaults_apply_without_anything() {
+        let r = resolve(&Common::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(r.settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(r.settings.data_dir, PathBuf::from("./data"));
+        assert!(r.settings.database_url.is_none());
+    }
+
+    #[test]
+    fn file_values_apply_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nrequest_timeout = 5\nlog_format = \"json\"\n").unwrap();
+        let common = Common { config: Some(path), ..Common::default() };
+        let r = resolve(&common, &ServeArgs::default()).unwrap();
+        assert_eq!(r.settings.listen.port(), 9000);
+        assert_eq!(r.settings.request_timeout, Duration::from_secs(5));
+        assert_eq!(r.log_format, LogFormat::Json);
+        let flags = ServeArgs { listen: Some("127.0.0.1:9100".parse().unwrap()), ..ServeArgs::default() };
+        assert_eq!(resolve(&common, &flags).unwrap().settings.listen.port(), 9100);
+    }
+
+    #[test]
+    fn bad_file_values_name_the_key_in_one_line() {
+        for (text, key) in [
+            ("listen = \"nowhere\"", "`listen`"),
+            ("request_timeout = 0", "`request_timeout`"),
+            ("colour = \"blue\"", "`colour`"),
+            ("public_url = \"ftp://x\"", "`public_url`"),
+            ("database_url = \"mysql://x\"", "`database_url`"),
+            ("demo = \"yes\"", "`demo`"),
+        ] {
+            let err = with_file(text).err().unwrap().0;
+            assert!(err.contains(key), "{text}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        let err = with_file("listen = [").err().unwrap().0;
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

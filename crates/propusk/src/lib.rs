@@ -1,0 +1,6 @@
+//! The `propusk` command: configuration, logging and the subcommands.
+
+pub mod cli;
+mod commands;
+mod config;
+mod logging;

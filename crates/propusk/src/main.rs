@@ -1,0 +1,7 @@
+//! `propusk`: parses the command line and hands over to the library.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    propusk::cli::main()
+}

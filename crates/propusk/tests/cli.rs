@@ -1,0 +1,221 @@
+//! The `propusk` binary as operators and scripts use it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_store::{Db, DbOptions, audit};
+use propusk_testkit::{TestDb, both_backends};
+
+const BIN: &str = env!("CARGO_BIN_EXE_propusk");
+
+fn propusk(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("PROPUSK_DATABASE_URL").output().expect("run propusk")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn version_and_help() {
+    let o = propusk(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains(env!("CARGO_PKG_VERSION")));
+    let o = propusk(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    for cmd in ["serve", "migrate", "validate", "audit"] {
+        assert!(stdout(&o).contains(cmd), "{cmd} in help");
+    }
+}
+
+#[test]
+fn validate_inn_and_every_single_digit_change() {
+    let o = propusk(&["validate", "inn", "7707083893"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["normalized"], "7707083893");
+    assert_eq!(v["error"], serde_json::Value::Null);
+
+    let digits: Vec<u8> = b"7707083893".to_vec();
+    for pos in 0..digits.len() {
+        for d in b'0'..=b'9' {
+            if d == digits[pos] {
+                continue;
+            }
+            let mut changed = digits.clone();
+            changed[pos] = d;
+            let value = String::from_utf8(changed).unwrap();
+            let o = propusk(&["validate", "inn", &value]);
+            assert_eq!(o.status.code(), Some(1), "{value} must be invalid");
+            let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+            assert_eq!(v["valid"], false);
+            assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()));
+        }
+    }
+}
+
+#[test]
+fn validate_usage_errors_exit_2_in_one_line() {
+    for args in [
+        vec!["validate", "starship", "1"],
+        vec!["validate", "bank_account", "40702810938000000001"],
+        vec!["validate", "inn"],
+    ] {
+        let o = propusk(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&o).trim().lines().count(), 1, "{args:?}: {}", stderr(&o));
+    }
+    let o = propusk(&["validate", "snils", "112-233-445 95", "--lang", "ru"]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn bad_flag_values_name_the_option_and_exit_2() {
+    for (args, name) in [
+        (vec!["serve", "--listen", "nowhere"], "--listen"),
+        (vec!["serve", "--public-url", "ftp://x"], "--public-url"),
+        (vec!["serve", "--request-timeout", "0"], "--request-timeout"),
+        (vec!["serve", "--log-format", "xml"], "--log-format"),
+        (vec!["--frobnicate"], "--frobnicate"),
+    ] {
+        let o = propusk(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(name), "{args:?}: {err}");
+    }
+    let o = Command::new(BIN).args(["migrate"]).env("PROPUSK_DATABASE_URL", "mysql://x").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("database-url"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_config_file_names_the_key_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("propusk.toml");
+    std::fs::write(&file, "listen = 8080\n").unwrap();
+    let o = propusk(&["migrate", "--config", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`listen`"), "{}", stderr(&o));
+}
+
+#[test]
+fn migrate_and_verify_on_a_fresh_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = propusk(&["migrate", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.path().join("propusk.db").exists());
+    let o = propusk(&["migrate", "--data-dir", d]);
+    assert!(stdout(&o).starts_with("0 migration(s) applied"), "{}", stdout(&o));
+    let o = propusk(&["audit", "verify", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).trim(), "0 events, chain intact");
+}
+
+#[test]
+fn unreachable_database_exits_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://nobody@127.0.0.1:{port}/none?connect_timeout=2");
+    let o = propusk(&["audit", "verify", "--database-url", &url]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+}
+
+/// `serve` on port 0 prints its URL, answers, and stops cleanly on SIGTERM.
+#[test]
+fn serve_prints_its_url_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect(&line).trim_end_matches('/').to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body = rt.block_on(async { reqwest::get(format!("{url}/healthz")).await.unwrap().text().await.unwrap() });
+    assert_eq!(body, "ok");
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Child process for `audit_chain_survives_sigkill`: eight writers appending
+/// audit events until the parent kills the process.
+#[test]
+#[ignore = "runs only as the child of audit_chain_survives_sigkill"]
+fn crash_writer_child() {
+    let url = std::env::var("PROPUSK_CRASH_DB").expect("PROPUSK_CRASH_DB");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
+        let mut tasks = Vec::new();
+        for w in 0..8 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0.. {
+                    let mut tx = db.begin().await.unwrap();
+                    let e = NewEvent::new(Actor::system(), "crash.test")
+                        .subject(format!("writer-{w}"))
+                        .details(serde_json::json!({"i": i}));
+                    audit::append(&mut tx, time::OffsetDateTime::now_utc(), &e).await.unwrap();
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+}
+
+both_backends! {
+    async fn audit_chain_survives_sigkill(tdb: TestDb) {
+        let o = propusk(&["migrate", "--database-url", &tdb.url]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let db = Db::connect(&tdb.url, &DbOptions::default()).await.unwrap();
+        for round in 1..=2 {
+            let before = audit::head(&db).await.unwrap().0;
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "crash_writer_child", "--ignored", "--nocapture"])
+                .env("PROPUSK_CRASH_DB", &tdb.url)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let started = Instant::now();
+            while audit::head(&db).await.unwrap().0 < before + 300 {
+                assert!(started.elapsed() < Duration::from_secs(60), "writers made no progress");
+                assert!(child.try_wait().unwrap().is_none(), "writer child exited early");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            child.kill().unwrap(); // SIGKILL, mid-transaction for some writers
+            child.wait().unwrap();
+            // Restart: the database reopens after the crash and the chain verifies.
+            let o = propusk(&["audit", "verify", "--database-url", &tdb.url]);
+            assert_eq!(o.status.code(), Some(0), "round {round}: {} {}", stdout(&o), stderr(&o));
+            let n: i64 = stdout(&o).split_whitespace().next().unwrap().parse().unwrap();
+            assert!(n >= before + 300, "round {round}: {n} events");
+            assert!(stdout(&o).contains("chain intact"));
+        }
+        db.close().await;
+    }
+}

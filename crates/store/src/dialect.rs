@@ -1,0 +1,16 @@
+//! Where SQLite and PostgreSQL differ, and how we bridge it. Keep this small: a
+//! difference that grows here is a sign the query should be written another way.
+//!
+//! - Placeholders: both accept `$1`, so queries use that form everywhere.
+//! - Write transactions: SQLite's default `BEGIN` is deferred; a reader that later
+//!   writes can fail with `SQLITE_BUSY` without waiting. We open write transactions
+//!   with `BEGIN IMMEDIATE`, which takes the write lock up front and honours the busy
+//!   timeout. PostgreSQL uses a plain `BEGIN` and row locks.
+//! - Row locks: `SELECT … FOR UPDATE` does not exist in SQLite. Queries that need to
+//!   serialize on a row do it with an `UPDATE … RETURNING` first, which locks the
+//!   row in PostgreSQL and takes the (already held) write lock in SQLite.
+//! - Types: UUIDs are `UUID` / `BLOB`, instants `TIMESTAMPTZ` / RFC 3339 `TEXT`,
+//!   both encoded by sqlx; JSON we hash is kept as `TEXT` on both, byte for byte.
+//! - Migrations: `migrations/postgres` and `migrations/sqlite`, same numbers and names.
+
+pub(crate) const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";

@@ -1,0 +1,19 @@
+//! Propusk storage: repositories over SQLite and PostgreSQL from one code base.
+//!
+//! Every query is one SQL text that both databases accept (`$1` placeholders,
+//! `RETURNING`, no vendor functions); where they truly differ, `dialect` says how.
+//! A repository function is written once and type-checked against both drivers
+//! by the `on_db!`/`on_tx!` macros, so a query that one backend rejects is found
+//! by the tests that run every repository on both.
+
+#[macro_use]
+mod dispatch;
+pub mod audit;
+mod db;
+mod dialect;
+mod error;
+
+pub use db::{Backend, Db, DbOptions, PoolStats, Tx};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

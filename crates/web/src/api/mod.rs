@@ -1,0 +1,70 @@
+//! REST API v1: JSON in and out, errors as RFC 9457 problem documents, and an
+//! OpenAPI 3.1 document generated from these handlers' own annotations.
+
+use axum::Router;
+use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::JsonRejection;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{Problem, WebError};
+use crate::i18n::{Tr, UserLang};
+use crate::state::AppState;
+
+pub mod validate;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Propusk API",
+        description = "Propusk REST API v1. Errors are RFC 9457 `application/problem+json` documents \
+                       whose `title` is in the caller's language (`Accept-Language` or the `lang` \
+                       cookie) and whose `errors[]` point at the offending fields.",
+        license(name = "Apache-2.0"),
+    ),
+    components(schemas(Problem)),
+    tags((name = "identifiers", description = "Checks of Russian identifiers"))
+)]
+struct ApiDoc;
+
+/// The `/api/v1` routes and the OpenAPI document describing them.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    OpenApiRouter::with_openapi(doc).routes(routes!(validate::validate)).split_for_parts()
+}
+
+/// A JSON body whose every failure (wrong type, bad syntax, wrong shape, too
+/// large) becomes a problem document in the caller's language.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = req.extensions().get::<UserLang>().map(|l| l.0).unwrap_or_default();
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(reject(rejection, Tr::new(lang))),
+        }
+    }
+}
+
+fn reject(rejection: JsonRejection, t: Tr) -> WebError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => WebError::UnsupportedMediaType,
+        r if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => WebError::TooLarge,
+        JsonRejection::JsonDataError(e) => {
+            // serde's message names the field and what it expected; it never
+            // echoes the submitted value back.
+            WebError::BadRequest { detail: t.get_arg("problem-bad-json", "reason", e.body_text()) }
+        }
+        r => WebError::BadRequest { detail: t.get_arg("problem-bad-json", "reason", r.body_text()) },
+    }
+}

@@ -1,0 +1,31 @@
+//! Propusk over HTTP: the citizen's pages, the REST API v1, and the middleware
+//! every response passes through.
+//!
+//! Handlers are thin: they take typed input from extractors, call one function of
+//! a lower layer, and return a page or JSON. Errors of every kind become a
+//! `WebError`, which is turned into an HTML page or an RFC 9457 problem document
+//! in exactly one place (`error::render`).
+
+mod api;
+mod assets;
+mod error;
+mod health;
+mod i18n;
+mod metrics;
+mod middleware;
+mod pages;
+mod server;
+mod settings;
+mod state;
+
+pub use error::{FieldError, WebError};
+pub use api::validate::ValidateResponse;
+pub use i18n::Tr;
+pub use server::{Running, StartError, build_router, open_database, start};
+pub use settings::{Settings, SettingsError, parse_public_url};
+pub use state::AppState;
+
+/// The translation catalogue, exposed for the completeness test and the CLI.
+pub fn translation_keys(lang: propusk_core::Lang) -> Vec<String> {
+    i18n::keys(lang)
+}

@@ -1,0 +1,71 @@
+//! Pages for people. Each handler builds one template struct around a
+//! [`PageCtx`] (language, links, asset URLs) and returns it rendered.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use propusk_core::Lang;
+
+use crate::error::WebError;
+use crate::i18n::{Tr, UserLang};
+
+pub mod home;
+
+/// What every page's layout needs.
+pub struct PageCtx {
+    pub t: Tr,
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    /// This page in the other language.
+    pub switch_url: String,
+    pub css_url: &'static str,
+    pub icon_url: &'static str,
+    pub logo_url: &'static str,
+    pub version: &'static str,
+}
+
+impl PageCtx {
+    pub fn new(lang: Lang, path: &str) -> PageCtx {
+        let other = match lang {
+            Lang::Ru => Lang::En,
+            Lang::En => Lang::Ru,
+        };
+        // A path like `//host` would make the link protocol-relative: another site.
+        let path = if path.starts_with('/') && !path.starts_with("//") { path } else { "/" };
+        PageCtx {
+            t: Tr::new(lang),
+            lang: lang.code(),
+            other_lang: other.code(),
+            switch_url: format!("{path}?lang={}", other.code()),
+            css_url: crate::assets::url("app.css"),
+            icon_url: crate::assets::url("favicon.svg"),
+            logo_url: crate::assets::url("logo.svg"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let UserLang(lang) = UserLang::from_request_parts(parts, state).await?;
+        Ok(PageCtx::new(lang, parts.uri.path()))
+    }
+}
+
+/// Renders a page template; a template failure is an internal error.
+pub fn render(page: &impl Template) -> Result<Response, WebError> {
+    Ok(Html(page.render()?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switch_link_never_leaves_the_site() {
+        assert_eq!(PageCtx::new(Lang::Ru, "//evil.example/x").switch_url, "/?lang=en");
+        assert_eq!(PageCtx::new(Lang::En, "/cabinet").switch_url, "/cabinet?lang=ru");
+    }
+}

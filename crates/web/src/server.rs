@@ -1,0 +1,149 @@
+//! Start-up and shutdown: open the database, migrate, bind, assemble the router
+//! with its layers, and serve until told to stop, letting in-flight requests
+//! finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware::from_fn;
+use axum::routing::get;
+use propusk_store::{Db, DbOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{WebError, render_errors};
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::{api, assets, health, i18n, metrics, middleware, pages};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] propusk_store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A server that is accepting requests.
+pub struct Running {
+    /// The address actually bound (port 0 resolved).
+    pub addr: SocketAddr,
+    pub public_base: String,
+    pub db: Db,
+    /// Time from `start` being called to the listener accepting.
+    pub startup: Duration,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Asks the server to stop and waits until in-flight requests are done.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after its shutdown signal fired).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let res = match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        self.db.close().await;
+        res
+    }
+}
+
+/// Opens the database named by the settings and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> Result<(Db, usize), propusk_store::StoreError> {
+    let options = DbOptions { max_connections: settings.db_max_connections, ..DbOptions::default() };
+    let db = match &settings.database_url {
+        Some(url) => Db::connect(url, &options).await?,
+        None => Db::open_data_dir(&settings.data_dir, &options).await?,
+    };
+    let applied = db.migrate().await?;
+    if applied > 0 {
+        tracing::info!(applied, backend = db.backend().name(), "migrations applied");
+    }
+    Ok((db, applied))
+}
+
+/// Starts the server; it stops when `shutdown` completes or `Running::shutdown` is called.
+pub async fn start(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
+    let t0 = Instant::now();
+    let (db, _) = open_database(&settings).await?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: settings.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.listen, source })?;
+    let public_base = settings.public_base(addr);
+    let grace = settings.shutdown_grace;
+    let state = AppState { db: db.clone(), settings: Arc::new(settings), public_base: public_base.as_str().into() };
+    let app = build_router(state);
+
+    let (stop, mut stopped) = watch::channel(false);
+    let stop_on_signal = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_on_signal.send(true);
+    });
+    let mut graceful_rx = stop.subscribe();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = graceful_rx.wait_for(|s| *s).await;
+                tracing::info!("shutting down: finishing in-flight requests");
+            });
+        tokio::select! {
+            r = serve => r,
+            () = async {
+                let _ = stopped.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "shutdown grace period over; dropping remaining requests");
+                Ok(())
+            }
+        }
+    });
+    Ok(Running { addr, public_base, db, startup: t0.elapsed(), stop, task })
+}
+
+/// The whole HTTP surface with its layers. Layers listed later wrap earlier
+/// ones, so reading bottom-up gives the order a request meets them.
+pub fn build_router(state: AppState) -> Router {
+    let (api, openapi) = api::router();
+    let mut router = Router::new()
+        .route("/", get(pages::home::page))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/assets/{file}", get(assets::serve))
+        .merge(api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
+        .fallback(|| async { WebError::NotFound })
+        .with_state(state.clone())
+        .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
+        .layer(CatchPanicLayer::new())
+        .layer(from_fn(render_errors))
+        .layer(from_fn(i18n::choose_language));
+    for header in middleware::security::layers(state.settings.is_https()) {
+        router = router.layer(header);
+    }
+    router
+        .layer(from_fn(metrics::track))
+        .layer(from_fn(middleware::logging::log))
+        .layer(from_fn(middleware::request_id::ensure))
+}

@@ -1,0 +1,14 @@
+use std::sync::Arc;
+
+use propusk_store::Db;
+
+use crate::settings::Settings;
+
+/// What every handler can reach. Cloned per request: keep it a handful of `Arc`s.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    /// The URL people reach us at, fixed once the listener is bound.
+    pub public_base: Arc<str>,
+}

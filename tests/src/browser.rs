@@ -1,0 +1,125 @@
+//! Headless Chromium through chromedriver (WebDriver), as root, with the flags
+//! that keep it off the network, and a fresh profile per test. A failing test
+//! leaves a screenshot under `target/browser-failures/`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use tokio::process::{Child, Command};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile_dir::Dir,
+}
+
+mod tempfile_dir {
+    /// A temporary directory removed on drop (without another dependency).
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn find(names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let chromium = std::env::var_os("PROPUSK_CHROMIUM")
+            .map(PathBuf::from)
+            .or_else(|| find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]))
+            .expect("Chromium not found: install Debian's `chromium` (scripts/test does) or set PROPUSK_CHROMIUM");
+        let driver_bin = std::env::var_os("PROPUSK_CHROMEDRIVER")
+            .map(PathBuf::from)
+            .or_else(|| find(&["/usr/bin/chromedriver"]))
+            .expect("chromedriver not found: install Debian's `chromium-driver` or set PROPUSK_CHROMEDRIVER");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let profile = std::env::temp_dir().join(format!("propusk-chrome-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&profile).unwrap();
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-quic", "--no-first-run", "--no-default-browser-check",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_err = None;
+        for _ in 0..100 {
+            match ClientBuilder::rustls().expect("tls").capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => {
+                    return Browser { client, driver, _profile: tempfile_dir::Dir(profile) };
+                }
+                Err(e) => {
+                    last_err = Some(e);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        panic!("cannot connect to chromedriver: {last_err:?}");
+    }
+
+    /// Runs a browser test; on failure saves a screenshot and the page source,
+    /// then fails the test with the error.
+    pub async fn run<F, Fut>(name: &str, test: F)
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<(), BoxError>>,
+    {
+        let mut browser = Browser::start().await;
+        let result = test(browser.client.clone()).await;
+        if let Err(e) = result {
+            let dir = failure_dir();
+            let _ = std::fs::create_dir_all(&dir);
+            if let Ok(png) = browser.client.screenshot().await {
+                let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+            }
+            if let Ok(src) = browser.client.source().await {
+                let _ = std::fs::write(dir.join(format!("{name}.html")), src);
+            }
+            let _ = browser.client.clone().close().await;
+            let _ = browser.driver.kill().await;
+            panic!("browser test {name} failed: {e} (screenshot in {})", dir.display());
+        }
+        let _ = browser.client.clone().close().await;
+        let _ = browser.driver.kill().await;
+    }
+}
+
+/// `target/browser-failures`, found from the test executable's own path
+/// (`target/debug/deps/…`), so it follows `CARGO_TARGET_DIR`.
+pub fn failure_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let target = exe.ancestors().nth(3).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+    target.join("browser-failures")
+}
+
+/// `ensure(cond, "what")?` inside a browser test.
+pub fn ensure(cond: bool, what: impl Into<String>) -> Result<(), BoxError> {
+    if cond { Ok(()) } else { Err(what.into().into()) }
+}

@@ -1,0 +1,86 @@
+//! End-to-end harness: [`TestApp`] starts the real server, through the same
+//! start-up code as `propusk serve`, on port 0 against a fresh database of either
+//! kind; [`browser`] drives Debian's headless Chromium through chromedriver.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod browser;
+
+use std::time::Duration;
+
+use propusk_testkit::{Backend, TestDb};
+use propusk_web::{Running, Settings};
+
+pub use propusk_testkit::both_backends;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    /// The test database, when the harness made it (dropped with the app).
+    pub db: Option<TestDb>,
+    running: Option<Running>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(TestDb::new(backend).await, |_| {}).await
+    }
+
+    /// Starts on `db` after letting the test adjust the settings.
+    pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut app = Self::spawn_url(db.url.clone(), adjust).await;
+        app.db = Some(db);
+        app
+    }
+
+    /// Starts on a database the test made itself (e.g. in its own cluster).
+    pub async fn spawn_url(database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: Some(database_url),
+            ..Settings::default()
+        };
+        adjust(&mut settings);
+        let running = propusk_web::start(settings, std::future::pending()).await.expect("server starts");
+        let base = format!("http://{}", running.addr);
+        TestApp { base, http: client(), db: None, running: Some(running) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running.as_ref().unwrap().addr
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.unwrap();
+        }
+    }
+
+    /// Starts the graceful shutdown and returns the task that finishes it.
+    pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        let r = self.running.take().unwrap();
+        tokio::spawn(r.shutdown())
+    }
+}
+
+/// A client that does not follow redirects (tests look at them) and keeps cookies.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
