@@ -39,7 +39,9 @@ fn ready(addr: SocketAddr) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").is_err() {
+    if s.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut buf = [0u8; 16];
@@ -102,8 +104,14 @@ fn startup(args: &[String]) -> Result<(), String> {
     times.sort();
     let median = times.get(times.len() / 2).copied().unwrap_or_default();
     let worst = times.last().copied().unwrap_or_default();
-    println!("startup_to_ready_median {:.1} ms", median.as_secs_f64() * 1000.0);
-    println!("startup_to_ready_worst {:.1} ms", worst.as_secs_f64() * 1000.0);
+    println!(
+        "startup_to_ready_median {:.1} ms",
+        median.as_secs_f64() * 1000.0
+    );
+    println!(
+        "startup_to_ready_worst {:.1} ms",
+        worst.as_secs_f64() * 1000.0
+    );
     if let Some(kib) = rss.first() {
         println!("idle_rss {:.1} MB", *kib as f64 / 1024.0);
     }
@@ -141,6 +149,9 @@ fn ids(args: &[String]) -> Result<(), String> {
         }
     }
     let rate = n as f64 / t0.elapsed().as_secs_f64();
-    println!("identifiers_validated {:.0} per_s (one core; {} of {} valid)", rate, valid, n);
+    println!(
+        "identifiers_validated {:.0} per_s (one core; {} of {} valid)",
+        rate, valid, n
+    );
     Ok(())
 }

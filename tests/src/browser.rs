@@ -42,7 +42,11 @@ impl Browser {
             .map(PathBuf::from)
             .or_else(|| find(&["/usr/bin/chromedriver"]))
             .expect("chromedriver not found: install Debian's `chromium-driver` or set PROPUSK_CHROMEDRIVER");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new(driver_bin)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -50,16 +54,20 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .expect("start chromedriver");
-        let profile = std::env::temp_dir().join(format!("propusk-chrome-{}-{port}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("propusk-chrome-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&profile).unwrap();
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": chromium,
+                // A Russian-speaking visitor, as most of ours are; tests that need
+                // English switch to it the way people do.
+                "prefs": { "intl.accept_languages": "ru-RU,ru" },
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-quic", "--no-first-run", "--no-default-browser-check",
-                    "--window-size=1280,900",
+                    "--window-size=1280,900", "--lang=ru-RU",
                     format!("--user-data-dir={}", profile.display()),
                 ]
             }
@@ -71,9 +79,19 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let mut last_err = None;
         for _ in 0..100 {
-            match ClientBuilder::rustls().expect("tls").capabilities(caps.clone()).connect(&url).await {
+            // chromedriver is on loopback: plain HTTP, no TLS stack to build.
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(client) => {
-                    return Browser { client, driver, _profile: tempfile_dir::Dir(profile) };
+                    return Browser {
+                        client,
+                        driver,
+                        _profile: tempfile_dir::Dir(profile),
+                    };
                 }
                 Err(e) => {
                     last_err = Some(e);
@@ -104,7 +122,10 @@ impl Browser {
             }
             let _ = browser.client.clone().close().await;
             let _ = browser.driver.kill().await;
-            panic!("browser test {name} failed: {e} (screenshot in {})", dir.display());
+            panic!(
+                "browser test {name} failed: {e} (screenshot in {})",
+                dir.display()
+            );
         }
         let _ = browser.client.clone().close().await;
         let _ = browser.driver.kill().await;
@@ -115,11 +136,19 @@ impl Browser {
 /// (`target/debug/deps/…`), so it follows `CARGO_TARGET_DIR`.
 pub fn failure_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
-    let target = exe.ancestors().nth(3).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
     target.join("browser-failures")
 }
 
 /// `ensure(cond, "what")?` inside a browser test.
 pub fn ensure(cond: bool, what: impl Into<String>) -> Result<(), BoxError> {
-    if cond { Ok(()) } else { Err(what.into().into()) }
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into().into())
+    }
 }

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The test database, when the harness made it (dropped with the app).
     pub db: Option<TestDb>,
+    addr: std::net::SocketAddr,
     running: Option<Running>,
 }
 
@@ -40,9 +41,17 @@ impl TestApp {
             ..Settings::default()
         };
         adjust(&mut settings);
-        let running = propusk_web::start(settings, std::future::pending()).await.expect("server starts");
+        let running = propusk_web::start(settings, std::future::pending())
+            .await
+            .expect("server starts");
         let base = format!("http://{}", running.addr);
-        TestApp { base, http: client(), db: None, running: Some(running) }
+        TestApp {
+            base,
+            http: client(),
+            db: None,
+            addr: running.addr,
+            running: Some(running),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -50,7 +59,7 @@ impl TestApp {
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {
-        self.running.as_ref().unwrap().addr
+        self.addr
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -58,7 +67,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.http.post(self.url(path)).json(body).send().await.unwrap()
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Stops the server gracefully and waits for it.

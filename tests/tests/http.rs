@@ -42,15 +42,33 @@ async fn every_response_has_a_request_id_and_security_headers() {
         let id = h.get("x-request-id").unwrap().to_str().unwrap();
         assert!(id.len() >= 32, "{path}: {id}");
         let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
         assert!(h.get("referrer-policy").is_some());
-        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
     }
     // A sane id from a proxy is kept; an odd one is replaced.
-    let r = app.http.get(app.url("/healthz")).header("x-request-id", "trace-abc.123").send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc.123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "trace-abc.123");
-    let r = app.http.get(app.url("/healthz")).header("x-request-id", "bad id {}").send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id {}")
+        .send()
+        .await
+        .unwrap();
     assert_ne!(r.headers()["x-request-id"], "bad id {}");
     app.shutdown().await;
 }
@@ -58,9 +76,17 @@ async fn every_response_has_a_request_id_and_security_headers() {
 #[tokio::test]
 async fn hsts_is_sent_when_the_public_url_is_https() {
     let db = TestDb::sqlite().await;
-    let app = TestApp::spawn_with(db, |s| s.public_url = Some("https://propusk.example".parse().unwrap())).await;
+    let app = TestApp::spawn_with(db, |s| {
+        s.public_url = Some("https://propusk.example".parse().unwrap())
+    })
+    .await;
     let r = app.get("/").await;
-    assert!(r.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+    assert!(
+        r.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
     app.shutdown().await;
 }
 
@@ -71,7 +97,12 @@ async fn home_page_speaks_russian_by_default_and_english_on_request() {
     assert!(ru.contains("<html lang=\"ru\">"));
     assert!(ru.contains("Пропуск — ваш доступ"));
     let r = app.get("/?lang=en").await;
-    assert!(r.headers()["set-cookie"].to_str().unwrap().starts_with("lang=en"));
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("lang=en")
+    );
     let en = r.text().await.unwrap();
     assert!(en.contains("<html lang=\"en\">") && en.contains("your pass to state"));
     // The cookie now carries the choice.
@@ -79,7 +110,12 @@ async fn home_page_speaks_russian_by_default_and_english_on_request() {
     assert!(again.contains("<html lang=\"en\">"));
     // Accept-Language is honoured when there is no cookie.
     let fresh = propusk_e2e::client();
-    let r = fresh.get(app.url("/")).header("accept-language", "en-GB,en;q=0.9").send().await.unwrap();
+    let r = fresh
+        .get(app.url("/"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("<html lang=\"en\">"));
     app.shutdown().await;
 }
@@ -89,11 +125,20 @@ async fn not_found_is_a_page_for_people_and_a_problem_for_the_api() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let r = app.get("/no/such/page").await;
     assert_eq!(r.status(), 404);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let body = r.text().await.unwrap();
     assert!(body.contains("Страница не найдена") && body.contains("Код запроса"));
 
-    let r = propusk_e2e::client().get(app.url("/no/such/page?lang=en")).send().await.unwrap();
+    let r = propusk_e2e::client()
+        .get(app.url("/no/such/page?lang=en"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.text().await.unwrap().contains("Page not found"));
 
     let r = app.get("/api/v1/nothing").await;
@@ -110,7 +155,12 @@ async fn not_found_is_a_page_for_people_and_a_problem_for_the_api() {
 #[tokio::test]
 async fn method_not_allowed_is_dressed_too() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let r = app.http.delete(app.url("/api/v1/validate")).send().await.unwrap();
+    let r = app
+        .http
+        .delete(app.url("/api/v1/validate"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert!(r.headers().get("allow").is_some());
@@ -120,14 +170,27 @@ async fn method_not_allowed_is_dressed_too() {
 #[tokio::test]
 async fn validate_api_matches_the_cli_contract() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let r = app.post_json("/api/v1/validate", &json!({"kind": "inn", "value": " 7707083893 "})).await;
+    let r = app
+        .post_json(
+            "/api/v1/validate",
+            &json!({"kind": "inn", "value": " 7707083893 "}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["valid"], true);
     assert_eq!(v["normalized"], "7707083893");
     assert_eq!(v["error"], Value::Null);
 
-    let v: Value = app.post_json("/api/v1/validate", &json!({"kind": "inn", "value": "7707083894"})).await.json().await.unwrap();
+    let v: Value = app
+        .post_json(
+            "/api/v1/validate",
+            &json!({"kind": "inn", "value": "7707083894"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["valid"], false);
     assert!(v["error"].as_str().unwrap().contains("ИНН"), "{v}");
     assert_eq!(v["code"], "checksum");
@@ -151,26 +214,51 @@ async fn validate_api_matches_the_cli_contract() {
 #[tokio::test]
 async fn validate_api_rejects_bad_requests_with_problems() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let r = app.post_json("/api/v1/validate", &json!({"kind": "passport_of_mars", "value": "1"})).await;
+    let r = app
+        .post_json(
+            "/api/v1/validate",
+            &json!({"kind": "passport_of_mars", "value": "1"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["type"], "/problems/validation");
     assert_eq!(p["errors"][0]["pointer"], "/kind");
     assert!(p["errors"][0]["detail"].as_str().unwrap().contains("snils"));
 
-    let r = app.post_json("/api/v1/validate", &json!({"kind": "bank_account", "value": "40702810938000000001"})).await;
+    let r = app
+        .post_json(
+            "/api/v1/validate",
+            &json!({"kind": "bank_account", "value": "40702810938000000001"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["errors"][0]["pointer"], "/bik");
 
-    let r = app.http.post(app.url("/api/v1/validate")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/validate"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 
-    let r = app.http.post(app.url("/api/v1/validate")).body("kind=inn").send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/validate"))
+        .body("kind=inn")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 415);
 
-    let r = app.post_json("/api/v1/validate", &json!({"kind": "inn"})).await;
+    let r = app
+        .post_json("/api/v1/validate", &json!({"kind": "inn"}))
+        .await;
     assert_eq!(r.status(), 400);
     let p: Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("value"), "{p}");
@@ -197,7 +285,10 @@ async fn openapi_document_and_docs_page_are_served_locally() {
     let r = app.get("/api/docs/").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    assert!(!html.contains("cdn") && !html.contains("unpkg"), "docs page must not load from elsewhere");
+    assert!(
+        !html.contains("cdn") && !html.contains("unpkg"),
+        "docs page must not load from elsewhere"
+    );
     let js = app.get("/api/docs/swagger-ui-bundle.js").await;
     assert_eq!(js.status(), 200);
     app.shutdown().await;
@@ -207,13 +298,28 @@ async fn openapi_document_and_docs_page_are_served_locally() {
 async fn assets_are_embedded_with_long_cache_headers() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let html = app.get("/").await.text().await.unwrap();
-    let css = html.split("href=\"").find_map(|s| s.split('"').next().filter(|u| u.ends_with(".css"))).unwrap().to_owned();
+    let css = html
+        .split("href=\"")
+        .find_map(|s| s.split('"').next().filter(|u| u.ends_with(".css")))
+        .unwrap()
+        .to_owned();
     assert!(css.starts_with("/assets/app-"));
     let r = app.get(&css).await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     let etag = r.headers()["etag"].clone();
-    let r = app.http.get(app.url(&css)).header("if-none-match", etag).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url(&css))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 304);
     assert_eq!(app.get("/assets/app-000000000000.css").await.status(), 404);
     app.shutdown().await;
@@ -229,8 +335,16 @@ async fn readyz_turns_red_when_postgres_stops_and_recovers_without_restart() {
     let started = std::time::Instant::now();
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), 503);
-    assert!(started.elapsed() < Duration::from_secs(3), "503 must come fast, took {:?}", started.elapsed());
-    assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on the database");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "503 must come fast, took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "liveness does not depend on the database"
+    );
     cluster.start_again().await;
     let mut ok = false;
     for _ in 0..50 {
@@ -259,7 +373,10 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let stopping = app.begin_shutdown();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!stopping.is_finished(), "server waits for the in-flight request");
+    assert!(
+        !stopping.is_finished(),
+        "server waits for the in-flight request"
+    );
     // New connections are no longer accepted.
     assert!(
         tokio::net::TcpStream::connect(app.addr()).await.is_err()
@@ -270,5 +387,9 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"valid\":true"));
-    tokio::time::timeout(Duration::from_secs(5), stopping).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), stopping)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }

@@ -16,13 +16,22 @@ pub fn run(cli: Cli) -> u8 {
     let (command, demo_default) = match cli.command {
         Some(c) => (c, false),
         // No subcommand: `serve --demo`, the embedded defaults.
-        None => (Command::Serve(ServeArgs { demo: true, ..ServeArgs::default() }), true),
+        None => (
+            Command::Serve(ServeArgs {
+                demo: true,
+                ..ServeArgs::default()
+            }),
+            true,
+        ),
     };
     let serve_args = match &command {
         Command::Serve(a) => a.clone(),
         _ => ServeArgs::default(),
     };
-    let Resolved { settings, log_format } = match config::resolve(&cli.common, &serve_args) {
+    let Resolved {
+        settings,
+        log_format,
+    } = match config::resolve(&cli.common, &serve_args) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("propusk: {e}");
@@ -33,8 +42,18 @@ pub fn run(cli: Cli) -> u8 {
         // Pure and instant: no runtime, no logging set-up.
         return validate(&args);
     }
-    logging::init(log_format, if demo_default { "info,sqlx=warn" } else { "info" });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    logging::init(
+        log_format,
+        if demo_default {
+            "info,sqlx=warn"
+        } else {
+            "info"
+        },
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("propusk: cannot start the async runtime: {e}");
@@ -54,14 +73,22 @@ pub fn run(cli: Cli) -> u8 {
 fn validate(args: &ValidateArgs) -> u8 {
     let Ok(kind) = args.kind.parse::<Kind>() else {
         let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-        eprintln!("propusk: unknown KIND `{}`; use one of: {}", args.kind, kinds.join(", "));
+        eprintln!(
+            "propusk: unknown KIND `{}`; use one of: {}",
+            args.kind,
+            kinds.join(", ")
+        );
         return exit::USAGE;
     };
     if kind == Kind::BankAccount && args.bik.is_none() {
         eprintln!("propusk: bank_account needs --bik BIK");
         return exit::USAGE;
     }
-    let lang = args.lang.as_deref().and_then(|l| l.parse().ok()).unwrap_or(Lang::En);
+    let lang = args
+        .lang
+        .as_deref()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(Lang::En);
     let verdict = ValidateResponse::from_result(
         propusk_core::ident::validate(kind, &args.value, args.bik.as_deref()),
         lang,
@@ -102,8 +129,15 @@ async fn serve(settings: Settings) -> u8 {
         demo,
         "ready"
     );
-    println!("Propusk {} is running at {}/", env!("CARGO_PKG_VERSION"), running.public_base);
-    println!("Database: {database}{}", if demo { " (demo mode)" } else { "" });
+    println!(
+        "Propusk {} is running at {}/",
+        env!("CARGO_PKG_VERSION"),
+        running.public_base
+    );
+    println!(
+        "Database: {database}{}",
+        if demo { " (demo mode)" } else { "" }
+    );
     println!("Press Ctrl+C to stop.");
     match running.wait().await {
         Ok(()) => {
@@ -120,7 +154,10 @@ async fn serve(settings: Settings) -> u8 {
 async fn migrate(settings: &Settings) -> u8 {
     match propusk_web::open_database(settings).await {
         Ok((db, applied)) => {
-            println!("{applied} migration(s) applied; {} is up to date", describe_database(settings));
+            println!(
+                "{applied} migration(s) applied; {} is up to date",
+                describe_database(settings)
+            );
             db.close().await;
             exit::OK
         }

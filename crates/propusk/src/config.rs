@@ -66,27 +66,51 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
         check_database_url(url).map_err(|e| ConfigError(format!("database-url: {e}")))?;
     }
     let log_format = common.log_format.or(file.log_format).unwrap_or_default();
-    Ok(Resolved { settings: s, log_format })
+    Ok(Resolved {
+        settings: s,
+        log_format,
+    })
 }
 
 fn check_database_url(url: &str) -> Result<(), String> {
-    let ok = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p));
-    if ok { Ok(()) } else { Err("expected postgres://… or sqlite:…".into()) }
+    let ok = ["postgres://", "postgresql://", "sqlite:"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    if ok {
+        Ok(())
+    } else {
+        Err("expected postgres://… or sqlite:…".into())
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("config {shown}: {e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| ConfigError(format!("config {shown}: {e}")))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        ConfigError(format!("config {shown}: {}", e.message().lines().next().unwrap_or("not valid TOML")))
+        ConfigError(format!(
+            "config {shown}: {}",
+            e.message().lines().next().unwrap_or("not valid TOML")
+        ))
     })?;
     let mut out = FileValues::default();
     for (key, value) in &table {
         let bad = |what: &str| ConfigError(format!("config {shown}: `{key}`: {what}"));
-        let string = || value.as_str().map(str::to_owned).ok_or_else(|| bad("expected a string"));
+        let string = || {
+            value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| bad("expected a string"))
+        };
         let integer = || value.as_integer().ok_or_else(|| bad("expected an integer"));
         match key.as_str() {
-            "listen" => out.listen = Some(string()?.parse().map_err(|_| bad("expected an address like 127.0.0.1:8080"))?),
+            "listen" => {
+                out.listen = Some(
+                    string()?
+                        .parse()
+                        .map_err(|_| bad("expected an address like 127.0.0.1:8080"))?,
+                )
+            }
             "data_dir" => out.data_dir = Some(PathBuf::from(string()?)),
             "database_url" => {
                 let url = string()?;
@@ -94,17 +118,34 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
                 out.database_url = Some(url);
             }
             "public_url" => {
-                out.public_url = Some(propusk_web::parse_public_url(&string()?).map_err(|e| bad(&e.to_string()))?)
+                out.public_url = Some(
+                    propusk_web::parse_public_url(&string()?).map_err(|e| bad(&e.to_string()))?,
+                )
             }
-            "demo" => out.demo = Some(value.as_bool().ok_or_else(|| bad("expected true or false"))?),
+            "demo" => {
+                out.demo = Some(
+                    value
+                        .as_bool()
+                        .ok_or_else(|| bad("expected true or false"))?,
+                )
+            }
             "max_body_bytes" => {
-                out.max_body_bytes = Some(usize::try_from(integer()?).map_err(|_| bad("expected a positive integer"))?)
+                out.max_body_bytes = Some(
+                    usize::try_from(integer()?).map_err(|_| bad("expected a positive integer"))?,
+                )
             }
-            "request_timeout" => out.request_timeout = Some(positive(integer()?, 3600).ok_or_else(|| bad("expected 1…3600 seconds"))?),
-            "shutdown_grace" => out.shutdown_grace = Some(u64::try_from(integer()?).map_err(|_| bad("expected seconds ≥ 0"))?),
+            "request_timeout" => {
+                out.request_timeout =
+                    Some(positive(integer()?, 3600).ok_or_else(|| bad("expected 1…3600 seconds"))?)
+            }
+            "shutdown_grace" => {
+                out.shutdown_grace =
+                    Some(u64::try_from(integer()?).map_err(|_| bad("expected seconds ≥ 0"))?)
+            }
             "db_max_connections" => {
                 let n = positive(integer()?, 1000).ok_or_else(|| bad("expected 1…1000"))?;
-                out.db_max_connections = Some(u32::try_from(n).map_err(|_| bad("expected 1…1000"))?);
+                out.db_max_connections =
+                    Some(u32::try_from(n).map_err(|_| bad("expected 1…1000"))?);
             }
             "log_format" => {
                 out.log_format = Some(match string()?.as_str() {
@@ -131,7 +172,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("propusk.toml");
         std::fs::write(&path, text).unwrap();
-        let common = Common { config: Some(path), ..Common::default() };
+        let common = Common {
+            config: Some(path),
+            ..Common::default()
+        };
         resolve(&common, &ServeArgs::default())
     }
 
@@ -147,14 +191,27 @@ mod tests {
     fn file_values_apply_and_flags_win() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nrequest_timeout = 5\nlog_format = \"json\"\n").unwrap();
-        let common = Common { config: Some(path), ..Common::default() };
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\nrequest_timeout = 5\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let common = Common {
+            config: Some(path),
+            ..Common::default()
+        };
         let r = resolve(&common, &ServeArgs::default()).unwrap();
         assert_eq!(r.settings.listen.port(), 9000);
         assert_eq!(r.settings.request_timeout, Duration::from_secs(5));
         assert_eq!(r.log_format, LogFormat::Json);
-        let flags = ServeArgs { listen: Some("127.0.0.1:9100".parse().unwrap()), ..ServeArgs::default() };
-        assert_eq!(resolve(&common, &flags).unwrap().settings.listen.port(), 9100);
+        let flags = ServeArgs {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            resolve(&common, &flags).unwrap().settings.listen.port(),
+            9100
+        );
     }
 
     #[test]

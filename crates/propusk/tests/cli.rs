@@ -6,12 +6,16 @@ use std::time::{Duration, Instant};
 
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_store::{Db, DbOptions, audit};
-use propusk_testkit::{TestDb, both_backends};
+use propusk_testkit::both_backends;
 
 const BIN: &str = env!("CARGO_BIN_EXE_propusk");
 
 fn propusk(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env_remove("PROPUSK_DATABASE_URL").output().expect("run propusk")
+    Command::new(BIN)
+        .args(args)
+        .env_remove("PROPUSK_DATABASE_URL")
+        .output()
+        .expect("run propusk")
 }
 
 fn stdout(o: &Output) -> String {
@@ -70,7 +74,12 @@ fn validate_usage_errors_exit_2_in_one_line() {
     ] {
         let o = propusk(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert_eq!(stderr(&o).trim().lines().count(), 1, "{args:?}: {}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&o)
+        );
     }
     let o = propusk(&["validate", "snils", "112-233-445 95", "--lang", "ru"]);
     assert_eq!(o.status.code(), Some(0));
@@ -91,7 +100,11 @@ fn bad_flag_values_name_the_option_and_exit_2() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(name), "{args:?}: {err}");
     }
-    let o = Command::new(BIN).args(["migrate"]).env("PROPUSK_DATABASE_URL", "mysql://x").output().unwrap();
+    let o = Command::new(BIN)
+        .args(["migrate"])
+        .env("PROPUSK_DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("database-url"), "{}", stderr(&o));
 }
@@ -114,7 +127,11 @@ fn migrate_and_verify_on_a_fresh_data_dir() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(dir.path().join("propusk.db").exists());
     let o = propusk(&["migrate", "--data-dir", d]);
-    assert!(stdout(&o).starts_with("0 migration(s) applied"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("0 migration(s) applied"),
+        "{}",
+        stdout(&o)
+    );
     let o = propusk(&["audit", "verify", "--data-dir", d]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).trim(), "0 events, chain intact");
@@ -122,7 +139,11 @@ fn migrate_and_verify_on_a_fresh_data_dir() {
 
 #[test]
 fn unreachable_database_exits_3() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("postgres://nobody@127.0.0.1:{port}/none?connect_timeout=2");
     let o = propusk(&["audit", "verify", "--database-url", &url]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -133,7 +154,13 @@ fn unreachable_database_exits_3() {
 fn serve_prints_its_url_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -141,11 +168,26 @@ fn serve_prints_its_url_and_stops_on_sigterm() {
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect(&line).trim_end_matches('/').to_owned();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect(&line)
+        .trim_end_matches('/')
+        .to_owned();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let body = rt.block_on(async { reqwest::get(format!("{url}/healthz")).await.unwrap().text().await.unwrap() });
+    let body = rt.block_on(async {
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
     assert_eq!(body, "ok");
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let started = Instant::now();
     loop {
@@ -153,7 +195,10 @@ fn serve_prints_its_url_and_stops_on_sigterm() {
             assert_eq!(status.code(), Some(0));
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "server did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "server did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -176,7 +221,9 @@ fn crash_writer_child() {
                     let e = NewEvent::new(Actor::system(), "crash.test")
                         .subject(format!("writer-{w}"))
                         .details(serde_json::json!({"i": i}));
-                    audit::append(&mut tx, time::OffsetDateTime::now_utc(), &e).await.unwrap();
+                    audit::append(&mut tx, time::OffsetDateTime::now_utc(), &e)
+                        .await
+                        .unwrap();
                     tx.commit().await.unwrap();
                 }
             }));

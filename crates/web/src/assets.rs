@@ -23,9 +23,21 @@ pub struct Asset {
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     let files: [(&'static str, &'static str, &'static [u8]); 3] = [
-        ("app.css", "text/css; charset=utf-8", include_bytes!("../assets/app.css")),
-        ("logo.svg", "image/svg+xml", include_bytes!("../assets/logo.svg")),
-        ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
+        (
+            "app.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../assets/app.css"),
+        ),
+        (
+            "logo.svg",
+            "image/svg+xml",
+            include_bytes!("../assets/logo.svg"),
+        ),
+        (
+            "favicon.svg",
+            "image/svg+xml",
+            include_bytes!("../assets/favicon.svg"),
+        ),
     ];
     files
         .into_iter()
@@ -45,19 +57,32 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
 
 /// The hashed URL of an asset, for templates.
 pub fn url(name: &str) -> &'static str {
-    ASSETS.iter().find(|a| a.name == name).map_or("/assets/missing", |a| a.url.as_str())
+    ASSETS
+        .iter()
+        .find(|a| a.name == name)
+        .map_or("/assets/missing", |a| a.url.as_str())
 }
 
 pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
     let path = format!("/assets/{file}");
-    let asset = ASSETS.iter().find(|a| a.url == path).ok_or(WebError::NotFound)?;
-    if headers.get(axum::http::header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(asset.etag.as_str()) {
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.url == path)
+        .ok_or(WebError::NotFound)?;
+    if headers
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(asset.etag.as_str())
+    {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let mut res = asset.body.into_response();
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
     if let Ok(v) = HeaderValue::from_str(&asset.etag) {
         h.insert(ETAG, v);
     }

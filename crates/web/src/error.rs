@@ -104,16 +104,40 @@ impl IntoResponse for WebError {
 /// The texts for a status: stable problem type, title and explanation keys.
 fn texts(status: StatusCode) -> (&'static str, &'static str, &'static str) {
     match status.as_u16() {
-        400 => ("bad-request", "error-bad-request-title", "error-bad-request-body"),
+        400 => (
+            "bad-request",
+            "error-bad-request-title",
+            "error-bad-request-body",
+        ),
         403 => ("forbidden", "error-forbidden-title", "error-forbidden-body"),
         404 => ("not-found", "error-not-found-title", "error-not-found-body"),
-        405 => ("method-not-allowed", "error-method-title", "error-method-body"),
+        405 => (
+            "method-not-allowed",
+            "error-method-title",
+            "error-method-body",
+        ),
         408 => ("timeout", "error-timeout-title", "error-timeout-body"),
         413 => ("too-large", "error-too-large-title", "error-too-large-body"),
-        415 => ("bad-request", "error-bad-request-title", "error-bad-request-body"),
-        422 => ("validation", "error-validation-title", "error-bad-request-body"),
-        503 => ("unavailable", "error-unavailable-title", "error-unavailable-body"),
-        s if s < 500 => ("bad-request", "error-bad-request-title", "error-bad-request-body"),
+        415 => (
+            "bad-request",
+            "error-bad-request-title",
+            "error-bad-request-body",
+        ),
+        422 => (
+            "validation",
+            "error-validation-title",
+            "error-bad-request-body",
+        ),
+        503 => (
+            "unavailable",
+            "error-unavailable-title",
+            "error-unavailable-body",
+        ),
+        s if s < 500 => (
+            "bad-request",
+            "error-bad-request-title",
+            "error-bad-request-body",
+        ),
         _ => ("internal", "error-internal-title", "error-internal-body"),
     }
 }
@@ -154,7 +178,11 @@ fn wants_json(path: &str, accept: Option<&str>) -> bool {
 /// Middleware: writes the body of every error response (see the module docs).
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let accept = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -194,12 +222,20 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             errors,
         };
         let mut r = axum::Json(problem).into_response();
-        r.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        r.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         r
     } else {
         let body = detail.unwrap_or_else(|| t.get(body_key));
-        let page = ErrorPage { ctx: PageCtx::new(lang, &path), status: status.as_u16(), title, body, request_id };
+        let page = ErrorPage {
+            ctx: PageCtx::new(lang, &path),
+            status: status.as_u16(),
+            title,
+            body,
+            request_id,
+        };
         match page.render() {
             Ok(html) => Html(html).into_response(),
             Err(e) => {
@@ -223,6 +259,10 @@ fn needs_dressing(res: &Response) -> bool {
     if !(res.status().is_client_error() || res.status().is_server_error()) {
         return false;
     }
-    let ct = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     ct.is_empty() || ct.starts_with("text/plain")
 }

@@ -8,9 +8,9 @@ use std::fmt::Display;
 use std::sync::LazyLock;
 
 use axum::extract::{FromRequestParts, Request};
+use axum::http::HeaderValue;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use fluent_templates::fluent_bundle::FluentValue;
@@ -54,7 +54,9 @@ impl Tr {
     }
 
     pub fn get(&self, key: &str) -> String {
-        LOCALES.try_lookup(lang_id(self.lang), key).unwrap_or_else(|| missing(self.lang, key))
+        LOCALES
+            .try_lookup(lang_id(self.lang), key)
+            .unwrap_or_else(|| missing(self.lang, key))
     }
 
     pub fn get_arg(&self, key: &str, name: &'static str, value: impl Display) -> String {
@@ -93,7 +95,11 @@ pub struct UserLang(pub Lang);
 impl<S: Send + Sync> FromRequestParts<S> for UserLang {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<UserLang>().copied().unwrap_or(UserLang(Lang::Ru)))
+        Ok(parts
+            .extensions
+            .get::<UserLang>()
+            .copied()
+            .unwrap_or(UserLang(Lang::Ru)))
     }
 }
 
@@ -104,8 +110,16 @@ pub fn lang_from_parts(parts: &Parts) -> (Lang, bool) {
     if let Some(l) = cookie_lang(parts.headers.get_all(COOKIE).iter()) {
         return (l, false);
     }
-    let accept = parts.headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    (accept.and_then(Lang::from_accept_language).unwrap_or_default(), false)
+    let accept = parts
+        .headers
+        .get(ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    (
+        accept
+            .and_then(Lang::from_accept_language)
+            .unwrap_or_default(),
+        false,
+    )
 }
 
 fn query_lang(query: Option<&str>) -> Option<Lang> {
@@ -133,7 +147,10 @@ pub async fn choose_language(req: Request, next: Next) -> Response {
     parts.extensions.insert(UserLang(lang));
     let mut res = next.run(Request::from_parts(parts, body)).await;
     if from_query {
-        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
+        );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(SET_COOKIE, v);
         }
@@ -154,7 +171,10 @@ mod tests {
         en.sort();
         let only_ru: Vec<_> = ru.iter().filter(|k| !en.contains(k)).collect();
         let only_en: Vec<_> = en.iter().filter(|k| !ru.contains(k)).collect();
-        assert!(only_ru.is_empty() && only_en.is_empty(), "only in ru: {only_ru:?}; only in en: {only_en:?}");
+        assert!(
+            only_ru.is_empty() && only_en.is_empty(),
+            "only in ru: {only_ru:?}; only in en: {only_en:?}"
+        );
         assert!(ru.len() > 20);
         let mut dedup = ru.clone();
         dedup.dedup();
@@ -163,17 +183,28 @@ mod tests {
 
     #[test]
     fn every_key_resolves_in_both_languages() {
+        // Every variable any message uses, so messages with arguments resolve too.
+        let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        for name in ["version", "id", "kinds", "reason"] {
+            args.insert(Cow::Borrowed(name), FluentValue::from("x"));
+        }
         for lang in Lang::ALL {
             for key in keys(lang) {
-                let text = LOCALES.try_lookup(lang_id(lang), &key);
-                assert!(text.as_deref().is_some_and(|t| !t.trim().is_empty()), "{lang}: {key}");
+                let text = LOCALES.try_lookup_with_args(lang_id(lang), &key, &args);
+                assert!(
+                    text.as_deref().is_some_and(|t| !t.trim().is_empty()),
+                    "{lang}: {key}"
+                );
             }
         }
     }
 
     #[test]
     fn catalogue_parses_without_errors() {
-        for src in [include_str!("../locales/ru/main.ftl"), include_str!("../locales/en/main.ftl")] {
+        for src in [
+            include_str!("../locales/ru/main.ftl"),
+            include_str!("../locales/en/main.ftl"),
+        ] {
             if let Err((_, errors)) = fluent_syntax::parser::parse(src) {
                 panic!("{errors:?}");
             }
@@ -184,7 +215,7 @@ mod tests {
     fn arguments_are_substituted_without_isolation_marks() {
         let t = Tr::new(Lang::En).get_arg("error-request-id", "id", "abc");
         assert_eq!(t, "Request code: abc");
-        assert_eq!(Tr::new(Lang::Ru).get("nav-login"), "Войти");
+        assert_eq!(Tr::new(Lang::Ru).get("nav-home"), "Главная");
     }
 
     #[test]

@@ -18,8 +18,8 @@ mod server;
 mod settings;
 mod state;
 
-pub use error::{FieldError, WebError};
 pub use api::validate::ValidateResponse;
+pub use error::{FieldError, WebError};
 pub use i18n::Tr;
 pub use server::{Running, StartError, build_router, open_database, start};
 pub use settings::{Settings, SettingsError, parse_public_url};

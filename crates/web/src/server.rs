@@ -30,7 +30,10 @@ pub enum StartError {
     #[error("database: {0}")]
     Database(#[from] propusk_store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A server that is accepting requests.
@@ -65,7 +68,10 @@ impl Running {
 
 /// Opens the database named by the settings and applies pending migrations.
 pub async fn open_database(settings: &Settings) -> Result<(Db, usize), propusk_store::StoreError> {
-    let options = DbOptions { max_connections: settings.db_max_connections, ..DbOptions::default() };
+    let options = DbOptions {
+        max_connections: settings.db_max_connections,
+        ..DbOptions::default()
+    };
     let db = match &settings.database_url {
         Some(url) => Db::connect(url, &options).await?,
         None => Db::open_data_dir(&settings.data_dir, &options).await?,
@@ -86,11 +92,21 @@ pub async fn start(
     let (db, _) = open_database(&settings).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
-        .map_err(|source| StartError::Bind { addr: settings.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.listen, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: settings.listen,
+        source,
+    })?;
     let public_base = settings.public_base(addr);
     let grace = settings.shutdown_grace;
-    let state = AppState { db: db.clone(), settings: Arc::new(settings), public_base: public_base.as_str().into() };
+    let state = AppState {
+        db: db.clone(),
+        settings: Arc::new(settings),
+        public_base: public_base.as_str().into(),
+    };
     let app = build_router(state);
 
     let (stop, mut stopped) = watch::channel(false);
@@ -101,11 +117,14 @@ pub async fn start(
     });
     let mut graceful_rx = stop.subscribe();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = graceful_rx.wait_for(|s| *s).await;
-                tracing::info!("shutting down: finishing in-flight requests");
-            });
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = graceful_rx.wait_for(|s| *s).await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        });
         tokio::select! {
             r = serve => r,
             () = async {
@@ -117,12 +136,21 @@ pub async fn start(
             }
         }
     });
-    Ok(Running { addr, public_base, db, startup: t0.elapsed(), stop, task })
+    Ok(Running {
+        addr,
+        public_base,
+        db,
+        startup: t0.elapsed(),
+        stop,
+        task,
+    })
 }
 
 /// The whole HTTP surface with its layers. Layers listed later wrap earlier
 /// ones, so reading bottom-up gives the order a request meets them.
 pub fn build_router(state: AppState) -> Router {
+    // Install the recorder before the first request is counted.
+    let _ = metrics::handle();
     let (api, openapi) = api::router();
     let mut router = Router::new()
         .route("/", get(pages::home::page))
@@ -135,7 +163,10 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(|| async { WebError::NotFound })
         .with_state(state.clone())
         .layer(RequestBodyLimitLayer::new(state.settings.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.settings.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.settings.request_timeout,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(from_fn(render_errors))
         .layer(from_fn(i18n::choose_language));

@@ -47,10 +47,14 @@ pub enum SettingsError {
 pub fn parse_public_url(s: &str) -> Result<url::Url, SettingsError> {
     let u = url::Url::parse(s).map_err(|e| SettingsError::PublicUrl(format!("{s}: {e}")))?;
     if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
-        return Err(SettingsError::PublicUrl(format!("{s}: must be an http:// or https:// URL")));
+        return Err(SettingsError::PublicUrl(format!(
+            "{s}: must be an http:// or https:// URL"
+        )));
     }
     if u.query().is_some() || u.fragment().is_some() {
-        return Err(SettingsError::PublicUrl(format!("{s}: must not have a query or fragment")));
+        return Err(SettingsError::PublicUrl(format!(
+            "{s}: must not have a query or fragment"
+        )));
     }
     Ok(u)
 }
@@ -65,6 +69,8 @@ impl Settings {
     }
 
     pub fn is_https(&self) -> bool {
-        self.public_url.as_ref().is_some_and(|u| u.scheme() == "https")
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
     }
 }

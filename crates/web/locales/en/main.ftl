@@ -3,8 +3,6 @@ portal-name = Propusk
 portal-tagline = State services for financial services
 skip-to-content = Skip to content
 nav-home = Home
-nav-login = Sign in
-nav-register = Register
 nav-api = For partners: API
 lang-switch-label = Language
 lang-switch-to = Русский
@@ -22,8 +20,6 @@ home-for-orgs-title = For banks and microfinance organizations
 home-for-orgs-body = Customer sign-in with OpenID Connect under the FAPI 2.0 security profile, and verified state-registry data — only with the citizen's explicit consent and only for the stated purpose.
 home-consent-title = Your data under your control
 home-consent-body = Every consent is visible in your cabinet: who, which data, what for and until when. Every read an organization makes is logged, and you can revoke a consent at any time.
-home-cta-register = Create an account
-home-cta-login = Sign in
 home-cta-docs = API documentation
 
 # Errors

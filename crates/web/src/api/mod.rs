@@ -2,8 +2,8 @@
 //! OpenAPI 3.1 document generated from these handlers' own annotations.
 
 use axum::Router;
-use axum::extract::{FromRequest, Request};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,7 +33,9 @@ struct ApiDoc;
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    OpenApiRouter::with_openapi(doc).routes(routes!(validate::validate)).split_for_parts()
+    OpenApiRouter::with_openapi(doc)
+        .routes(routes!(validate::validate))
+        .split_for_parts()
 }
 
 /// A JSON body whose every failure (wrong type, bad syntax, wrong shape, too
@@ -48,7 +50,11 @@ where
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let lang = req.extensions().get::<UserLang>().map(|l| l.0).unwrap_or_default();
+        let lang = req
+            .extensions()
+            .get::<UserLang>()
+            .map(|l| l.0)
+            .unwrap_or_default();
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(reject(rejection, Tr::new(lang))),
@@ -63,8 +69,12 @@ fn reject(rejection: JsonRejection, t: Tr) -> WebError {
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field and what it expected; it never
             // echoes the submitted value back.
-            WebError::BadRequest { detail: t.get_arg("problem-bad-json", "reason", e.body_text()) }
+            WebError::BadRequest {
+                detail: t.get_arg("problem-bad-json", "reason", e.body_text()),
+            }
         }
-        r => WebError::BadRequest { detail: t.get_arg("problem-bad-json", "reason", r.body_text()) },
+        r => WebError::BadRequest {
+            detail: t.get_arg("problem-bad-json", "reason", r.body_text()),
+        },
     }
 }

@@ -37,9 +37,17 @@ pub struct ValidateResponse {
 }
 
 impl ValidateResponse {
-    pub fn from_result(result: Result<String, ident::IdentError>, lang: propusk_core::Lang) -> ValidateResponse {
+    pub fn from_result(
+        result: Result<String, ident::IdentError>,
+        lang: propusk_core::Lang,
+    ) -> ValidateResponse {
         match result {
-            Ok(normalized) => ValidateResponse { valid: true, normalized: Some(normalized), error: None, code: None },
+            Ok(normalized) => ValidateResponse {
+                valid: true,
+                normalized: Some(normalized),
+                error: None,
+                code: None,
+            },
             Err(e) => ValidateResponse {
                 valid: false,
                 normalized: None,
@@ -88,5 +96,9 @@ pub async fn validate(
 }
 
 fn kinds_list() -> String {
-    Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    Kind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -12,7 +12,12 @@ use tracing::Instrument;
 use super::request_id::HEADER;
 
 pub async fn log(req: Request, next: Next) -> Response {
-    let id = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);

@@ -10,7 +10,10 @@ use axum::response::Response;
 pub const HEADER: &str = "x-request-id";
 
 pub async fn ensure(mut req: Request, next: Next) -> Response {
-    let ok = req.headers().get(HEADER).is_some_and(|v| is_sane(v.as_bytes()));
+    let ok = req
+        .headers()
+        .get(HEADER)
+        .is_some_and(|v| is_sane(v.as_bytes()));
     let id = if ok {
         req.headers().get(HEADER).cloned()
     } else {
@@ -26,7 +29,9 @@ pub async fn ensure(mut req: Request, next: Next) -> Response {
 }
 
 fn is_sane(v: &[u8]) -> bool {
-    (1..=64).contains(&v.len()) && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    (1..=64).contains(&v.len())
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]

@@ -15,11 +15,20 @@ pub fn layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         set(header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         set(header::X_FRAME_OPTIONS, "DENY"),
-        set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
-        set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()"),
+        set(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        set(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
     ];
     if https {
-        out.push(set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"));
+        out.push(set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ));
     }
     out
 }

@@ -32,7 +32,11 @@ impl PageCtx {
             Lang::En => Lang::Ru,
         };
         // A path like `//host` would make the link protocol-relative: another site.
-        let path = if path.starts_with('/') && !path.starts_with("//") { path } else { "/" };
+        let path = if path.starts_with('/') && !path.starts_with("//") {
+            path
+        } else {
+            "/"
+        };
         PageCtx {
             t: Tr::new(lang),
             lang: lang.code(),
@@ -65,7 +69,13 @@ mod tests {
 
     #[test]
     fn switch_link_never_leaves_the_site() {
-        assert_eq!(PageCtx::new(Lang::Ru, "//evil.example/x").switch_url, "/?lang=en");
-        assert_eq!(PageCtx::new(Lang::En, "/cabinet").switch_url, "/cabinet?lang=ru");
+        assert_eq!(
+            PageCtx::new(Lang::Ru, "//evil.example/x").switch_url,
+            "/?lang=en"
+        );
+        assert_eq!(
+            PageCtx::new(Lang::En, "/cabinet").switch_url,
+            "/cabinet?lang=ru"
+        );
     }
 }
