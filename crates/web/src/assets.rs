@@ -88,3 +88,60 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Result<Respo
     }
     Ok(res)
 }
+
+#[cfg(test)]
+mod tests {
+    /// WCAG 2 relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap();
+        let channel = |shift: u32| {
+            let c = f64::from((v >> shift) & 0xff) / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(16) + 0.7152 * channel(8) + 0.0722 * channel(0)
+    }
+
+    fn var(css: &str, name: &str) -> String {
+        let at = css
+            .find(&format!("--{name}:"))
+            .unwrap_or_else(|| panic!("--{name} not defined"));
+        css[at..]
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    #[test]
+    fn text_contrast_is_at_least_4_5_to_1() {
+        let css = include_str!("../assets/app.css");
+        let pairs = [
+            ("text", "bg"),
+            ("muted", "bg"),
+            ("accent", "bg"),
+            ("accent-dark", "bg"),
+            ("text", "bg-soft"),
+            ("muted", "bg-soft"),
+            ("accent", "bg-soft"),
+            ("accent-dark", "bg-soft"),
+        ];
+        for (fg, bg) in pairs {
+            let (a, b) = (luminance(&var(css, fg)), luminance(&var(css, bg)));
+            let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+            assert!(ratio >= 4.5, "--{fg} on --{bg}: {ratio:.2}:1");
+        }
+        // White text on the accent buttons.
+        for bg in ["accent", "accent-dark"] {
+            let l = luminance(&var(css, bg));
+            assert!((1.05) / (l + 0.05) >= 4.5, "white on --{bg}");
+        }
+    }
+}

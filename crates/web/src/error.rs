@@ -266,3 +266,81 @@ fn needs_dressing(res: &Response) -> bool {
         .unwrap_or("");
     ct.is_empty() || ct.starts_with("text/plain")
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::middleware::from_fn;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn fetch(path: &str, accept_language: &str) -> (StatusCode, String, String) {
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async { WebError::Internal("secret detail: db password".into()) }),
+            )
+            .route(
+                "/api/boom",
+                get(|| async { WebError::Internal("secret detail".into()) }),
+            )
+            .route(
+                "/down",
+                get(|| async { WebError::Unavailable("pool timed out".into()) }),
+            )
+            .layer(from_fn(render_errors))
+            .layer(from_fn(crate::i18n::choose_language));
+        let req = Request::get(path)
+            .header("accept-language", accept_language)
+            .header("x-request-id", "req-42")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get(CONTENT_TYPE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, ct, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internal_errors_show_a_page_in_both_languages_without_details() {
+        let (status, ct, body) = fetch("/boom", "ru").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(ct.starts_with("text/html"));
+        assert!(body.contains("Что-то пошло не так") && body.contains("req-42"));
+        assert!(!body.contains("secret"));
+        let (_, _, body) = fetch("/boom", "en").await;
+        assert!(body.contains("Something went wrong") && body.contains("Request code: req-42"));
+    }
+
+    #[tokio::test]
+    async fn api_errors_are_problem_documents_without_details() {
+        let (status, ct, body) = fetch("/api/boom", "en").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ct, "application/problem+json");
+        let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(p["type"], "/problems/internal");
+        assert_eq!(p["title"], "Something went wrong");
+        assert_eq!(p["request_id"], "req-42");
+        assert!(!body.contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn unavailable_is_503() {
+        let (status, _, body) = fetch("/down", "ru").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("Сервис временно недоступен") && !body.contains("pool"));
+    }
+}
