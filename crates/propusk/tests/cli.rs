@@ -203,6 +203,67 @@ fn serve_prints_its_url_and_stops_on_sigterm() {
     }
 }
 
+/// `--log-format json`: one JSON object per line, each request's line carrying
+/// its request id, and no query string (codes and personal data live there).
+#[test]
+fn json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env("PROPUSK_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{url}/?code=123456"))
+            .header("x-request-id", "log-test-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let handled = lines
+        .iter()
+        .find(|l| l["message"] == "handled" && l["span"]["request_id"] == "log-test-1")
+        .unwrap_or_else(|| panic!("no request line with its id in: {stderr}"));
+    assert_eq!(handled["span"]["path"], "/");
+    assert_eq!(handled["status"], 200);
+    assert!(
+        !stderr.contains("123456"),
+        "query strings stay out of the log"
+    );
+}
+
 /// Child process for `audit_chain_survives_sigkill`: eight writers appending
 /// audit events until the parent kills the process.
 #[test]
