@@ -149,20 +149,19 @@ fn unreachable_database_exits_3() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
 }
 
-/// `serve` on port 0 prints its URL, answers, and stops cleanly on SIGTERM.
-#[test]
-fn serve_prints_its_url_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+/// Starts `propusk serve` on port 0 in `dir` and reads the URL it prints.
+fn spawn_serve(
+    dir: &std::path::Path,
+    extra: &[&str],
+    stderr: Stdio,
+) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .env("PROPUSK_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
@@ -171,9 +170,15 @@ fn serve_prints_its_url_and_stops_on_sigterm() {
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .expect(&line)
-        .trim_end_matches('/')
-        .to_owned();
+        .expect(&line);
+    (child, url.trim_end_matches('/').to_owned())
+}
+
+/// `serve` on port 0 prints its URL, answers, and stops cleanly on SIGTERM.
+#[test]
+fn serve_prints_its_url_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url) = spawn_serve(dir.path(), &[], Stdio::null());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let body = rt.block_on(async {
         reqwest::get(format!("{url}/healthz"))
@@ -208,30 +213,7 @@ fn serve_prints_its_url_and_stops_on_sigterm() {
 #[test]
 fn json_logs_carry_the_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .env("PROPUSK_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let (child, url) = spawn_serve(dir.path(), &["--log-format", "json"], Stdio::piped());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let r = reqwest::Client::new()
