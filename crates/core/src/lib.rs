@@ -7,6 +7,7 @@ pub mod audit;
 pub mod ident;
 pub mod lang;
 pub mod money;
+pub mod password;
 pub mod time;
 
 pub use lang::Lang;
