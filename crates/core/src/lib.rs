@@ -3,10 +3,12 @@
 //! Nothing here does I/O, reads a clock or draws randomness: callers pass those in,
 //! so every rule can be tested with plain values and runs the same on every node.
 
+pub mod account;
 pub mod audit;
 pub mod ident;
 pub mod lang;
 pub mod money;
+pub mod otp;
 pub mod password;
 pub mod time;
 
