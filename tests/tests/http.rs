@@ -393,3 +393,26 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
         .unwrap()
         .unwrap();
 }
+
+/// A request that takes longer than the configured timeout gets 408 as a
+/// problem document, and the server carries on.
+#[tokio::test]
+async fn slow_requests_time_out_with_408() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::spawn_with(db, |s| s.request_timeout = Duration::from_millis(500)).await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr()).await.unwrap();
+    let head = "POST /api/v1/validate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response.contains("application/problem+json") && response.contains("/problems/timeout"),
+        "{response}"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    app.shutdown().await;
+}
