@@ -11,6 +11,7 @@ pub mod money;
 pub mod otp;
 pub mod password;
 pub mod time;
+pub mod vault;
 
 pub use lang::Lang;
 pub use money::Money;
