@@ -15,17 +15,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Browser {
     pub client: Client,
     driver: Child,
-    _profile: tempfile_dir::Dir,
-}
-
-mod tempfile_dir {
-    /// A temporary directory removed on drop (without another dependency).
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    _profile: crate::TempDir,
 }
 
 fn find(names: &[&str]) -> Option<PathBuf> {
@@ -54,9 +44,8 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .expect("start chromedriver");
-        let profile =
-            std::env::temp_dir().join(format!("propusk-chrome-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&profile).unwrap();
+        let profile_dir = crate::TempDir::new();
+        let profile = profile_dir.0.clone();
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": chromium,
@@ -90,7 +79,7 @@ impl Browser {
                     return Browser {
                         client,
                         driver,
-                        _profile: tempfile_dir::Dir(profile),
+                        _profile: profile_dir,
                     };
                 }
                 Err(e) => {

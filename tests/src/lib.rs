@@ -17,6 +17,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The test database, when the harness made it (dropped with the app).
     pub db: Option<TestDb>,
+    /// Holds the key file (and anything else the server keeps on disk).
+    pub data_dir: std::path::PathBuf,
+    _data_dir: TempDir,
     addr: std::net::SocketAddr,
     running: Option<Running>,
 }
@@ -35,9 +38,11 @@ impl TestApp {
 
     /// Starts on a database the test made itself (e.g. in its own cluster).
     pub async fn spawn_url(database_url: String, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = TempDir::new();
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: Some(database_url),
+            data_dir: dir.0.clone(),
             ..Settings::default()
         };
         adjust(&mut settings);
@@ -49,6 +54,8 @@ impl TestApp {
             base,
             http: client(),
             db: None,
+            data_dir: dir.0.clone(),
+            _data_dir: dir,
             addr: running.addr,
             running: Some(running),
         }
@@ -86,6 +93,31 @@ impl TestApp {
     pub fn begin_shutdown(&mut self) -> tokio::task::JoinHandle<std::io::Result<()>> {
         let r = self.running.take().unwrap();
         tokio::spawn(r.shutdown())
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("propusk-e2e-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Default for TempDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

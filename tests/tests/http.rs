@@ -416,3 +416,45 @@ async fn slow_requests_time_out_with_408() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     app.shutdown().await;
 }
+
+/// The key ring is created once (owner-only), reused, and a node with a
+/// different key file refuses to start on the same database.
+#[tokio::test]
+async fn key_ring_is_created_reused_and_checked() {
+    let db = TestDb::sqlite().await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_with(db, |_| {}).await;
+    let key_file = app.data_dir.join("keyring");
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    assert!(text.contains("current = 1") && text.contains("index = "));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let same_keys = key_file.clone();
+    let again = TestApp::spawn_url(url.clone(), move |s| s.key_file = Some(same_keys)).await;
+    again.shutdown().await;
+
+    let other = propusk_e2e::TempDir::new();
+    let settings = propusk_web::Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: Some(url),
+        data_dir: other.0.clone(),
+        ..propusk_web::Settings::default()
+    };
+    let err = propusk_web::start(settings, std::future::pending())
+        .await
+        .err()
+        .expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("does not match this database"), "{msg}");
+    assert!(
+        !msg.contains(&text[text.len() - 20..]),
+        "no key material in the message"
+    );
+    app.shutdown().await;
+}

@@ -47,6 +47,10 @@ pub struct Common {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// The key ring for personal data at rest [default: DATA_DIR/keyring]; created
+    /// on first start. Every node sharing a database needs the same file.
+    #[arg(long, global = true, env = "PROPUSK_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     /// Log format [default: text].
     #[arg(long, global = true, env = "PROPUSK_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,

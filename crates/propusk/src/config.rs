@@ -28,6 +28,7 @@ struct FileValues {
     shutdown_grace: Option<u64>,
     db_max_connections: Option<u32>,
     log_format: Option<LogFormat>,
+    key_file: Option<PathBuf>,
 }
 
 pub struct Resolved {
@@ -48,6 +49,7 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
         s.data_dir = v;
     }
     s.database_url = common.database_url.clone().or(file.database_url);
+    s.key_file = common.key_file.clone().or(file.key_file);
     s.public_url = serve.public_url.clone().or(file.public_url);
     s.demo = serve.demo || file.demo.unwrap_or(false);
     if let Some(v) = serve.max_body_bytes.or(file.max_body_bytes) {
@@ -112,6 +114,7 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
                 )
             }
             "data_dir" => out.data_dir = Some(PathBuf::from(string()?)),
+            "key_file" => out.key_file = Some(PathBuf::from(string()?)),
             "database_url" => {
                 let url = string()?;
                 check_database_url(&url).map_err(|e| bad(&e))?;

@@ -12,6 +12,7 @@ pub mod audit;
 mod db;
 mod dialect;
 mod error;
+pub mod vault_keys;
 
 pub use db::{Backend, Db, DbOptions, PoolStats, Tx};
 pub use error::StoreError;

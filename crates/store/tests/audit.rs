@@ -204,3 +204,48 @@ both_backends! {
         assert_eq!(audit::head(&db).await.unwrap().0, expected as i64);
     }
 }
+
+mod vault_keys {
+    use super::*;
+    use propusk_store::vault_keys::{KeyCheck, reconcile};
+
+    fn ring(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    both_backends! {
+        async fn first_start_records_then_matches_rotation_adds(tdb: TestDb) {
+            let db = open(&tdb).await;
+            let now = OffsetDateTime::now_utc();
+            let first = ring(&[("key.1", "aa"), ("index", "ii")]);
+            assert_eq!(
+                reconcile(&db, &first, now).await.unwrap(),
+                KeyCheck::Matches { added: vec!["key.1".into(), "index".into()] }
+            );
+            assert_eq!(reconcile(&db, &first, now).await.unwrap(), KeyCheck::Matches { added: vec![] });
+            let rotated = ring(&[("key.1", "aa"), ("key.2", "bb"), ("index", "ii")]);
+            assert_eq!(reconcile(&db, &rotated, now).await.unwrap(), KeyCheck::Matches { added: vec!["key.2".into()] });
+            // Each registration is audited.
+            assert_eq!(audit::verify(&db).await.unwrap(), Verdict::Intact { events: 3 });
+        }
+
+        async fn a_different_or_incomplete_ring_is_refused(tdb: TestDb) {
+            let db = open(&tdb).await;
+            let now = OffsetDateTime::now_utc();
+            reconcile(&db, &ring(&[("key.1", "aa"), ("index", "ii")]), now).await.unwrap();
+            assert_eq!(
+                reconcile(&db, &ring(&[("key.1", "xx"), ("index", "ii")]), now).await.unwrap(),
+                KeyCheck::Differs { name: "key.1".into() }
+            );
+            assert_eq!(
+                reconcile(&db, &ring(&[("key.2", "bb"), ("index", "ii")]), now).await.unwrap(),
+                KeyCheck::Missing { name: "key.1".into() }
+            );
+            // Nothing was recorded by the refused attempts.
+            assert_eq!(audit::head(&db).await.unwrap().0, 2);
+        }
+    }
+}

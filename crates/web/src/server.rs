@@ -29,6 +29,8 @@ use crate::{api, assets, health, i18n, metrics, middleware, pages};
 pub enum StartError {
     #[error("database: {0}")]
     Database(#[from] propusk_store::StoreError),
+    #[error("{0}")]
+    Keys(#[from] crate::keys::KeyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -90,6 +92,9 @@ pub async fn start(
 ) -> Result<Running, StartError> {
     let t0 = Instant::now();
     let (db, _) = open_database(&settings).await?;
+    let key_file = settings.key_file();
+    let vault = crate::keys::load_or_create(&key_file)?;
+    crate::keys::check(&db, &vault, &key_file).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|source| StartError::Bind {
@@ -106,6 +111,7 @@ pub async fn start(
         db: db.clone(),
         settings: Arc::new(settings),
         public_base: public_base.as_str().into(),
+        vault: Arc::new(vault),
     };
     let app = build_router(state);
 

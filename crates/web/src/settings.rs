@@ -19,6 +19,8 @@ pub struct Settings {
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
     pub db_max_connections: u32,
+    /// The personal-data key ring; `None`: `DATA_DIR/keyring`.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             db_max_connections: 16,
+            key_file: None,
         }
     }
 }
@@ -66,6 +69,12 @@ impl Settings {
             Some(u) => u.as_str().trim_end_matches('/').to_owned(),
             None => format!("http://{bound}"),
         }
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keyring"))
     }
 
     pub fn is_https(&self) -> bool {

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
 use crate::settings::Settings;
@@ -11,4 +12,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The URL people reach us at, fixed once the listener is bound.
     pub public_base: Arc<str>,
+    /// Seals and indexes personal data.
+    pub vault: Arc<KeyRing>,
 }

@@ -5,7 +5,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRngCore;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 /// Identifies a data key inside sealed values, so old values stay readable
@@ -168,6 +168,26 @@ impl KeyRing {
 
     pub fn blind_index_hex(&self, domain: &str, normalized: &str) -> String {
         hex::encode(self.blind_index(domain, normalized))
+    }
+
+    /// Short public fingerprints of every key: `("key.1", …)`, `("index", …)`.
+    /// Stored in the database, they let a node with a different key ring refuse
+    /// to start instead of writing data nobody else can read. SHA-256 of a
+    /// random 256-bit key reveals nothing about it.
+    pub fn fingerprints(&self) -> Vec<(String, String)> {
+        let fp = |k: &[u8]| {
+            let mut h = Sha256::new();
+            h.update(b"propusk-key-fingerprint-v1");
+            h.update(k);
+            hex::encode(&h.finalize()[..8])
+        };
+        let mut out: Vec<(String, String)> = self
+            .keys
+            .iter()
+            .map(|(id, k)| (format!("key.{id}"), fp(k.as_ref())))
+            .collect();
+        out.push(("index".to_owned(), fp(self.index_key.as_ref())));
+        out
     }
 
     /// The text form kept in the key file (see [`KeyRing::parse`]).
@@ -387,6 +407,17 @@ mod tests {
             KeyRing::parse("current = 2\n"),
             Err(VaultError::Incomplete(_))
         ));
+    }
+
+    #[test]
+    fn fingerprints_name_every_key_and_differ() {
+        let mut ring = KeyRing::generate(&mut OsRng);
+        ring.rotate(&mut OsRng);
+        let fps = ring.fingerprints();
+        let names: Vec<&str> = fps.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["key.1", "key.2", "index"]);
+        assert_eq!(fps, KeyRing::parse(&ring.to_text()).unwrap().fingerprints());
+        assert_ne!(fps, KeyRing::generate(&mut OsRng).fingerprints());
     }
 
     #[test]
