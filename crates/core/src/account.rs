@@ -68,6 +68,15 @@ text_enum!(AccountStatus {
     Deleted => "deleted",
 });
 
+/// How we reach a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContactChannel {
+    Phone,
+    Email,
+}
+
+text_enum!(ContactChannel { Phone => "phone", Email => "email" });
+
 /// A stored value that is not one of ours: corrupt data or a newer version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown value `{0}`")]

@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod dispatch;
+pub mod accounts;
 pub mod audit;
 mod db;
 mod dialect;

@@ -1,0 +1,230 @@
+//! Accounts and contacts. Rows carry sealed personal data as bytes; sealing
+//! and opening is the caller's (it holds the key ring), so this layer never
+//! sees a name or a phone number in the clear.
+
+use propusk_core::account::{AccountKind, AccountStatus, ContactChannel, TrustLevel};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::{Db, Tx};
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    pub trust_level: Option<TrustLevel>,
+    /// Sealed with context `account.profile:<id>`.
+    pub profile: Vec<u8>,
+    pub password_hash: String,
+    /// Which text of the consent to personal-data processing was accepted, and when.
+    pub pd_consent_version: String,
+    pub pd_consent_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub channel: ContactChannel,
+    /// Hex HMAC blind index of the normalized value, domain = channel name.
+    pub value_index: String,
+    /// Sealed with context `contact:<id>`.
+    pub value: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub confirmed_at: Option<OffsetDateTime>,
+    pub removed_at: Option<OffsetDateTime>,
+}
+
+const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, kind, status, trust_level, profile, password_hash, \
+                              pd_consent_version, pd_consent_at, created_at, updated_at) \
+                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const GET_ACCOUNT: &str = "SELECT id, kind, status, trust_level, profile, password_hash, pd_consent_version, \
+                           pd_consent_at, created_at, updated_at FROM accounts WHERE id = $1";
+const SET_STATUS: &str =
+    "UPDATE accounts SET status = $2, trust_level = $3, updated_at = $4 WHERE id = $1";
+const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1";
+const INSERT_CONTACT: &str = "INSERT INTO contacts (id, account_id, channel, value_index, value, created_at, \
+                              confirmed_at, removed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const FIND_CONFIRMED: &str = "SELECT id, account_id, channel, value_index, value, created_at, confirmed_at, \
+                              removed_at FROM contacts WHERE channel = $1 AND value_index = $2 \
+                              AND confirmed_at IS NOT NULL AND removed_at IS NULL";
+const CONTACTS_OF: &str = "SELECT id, account_id, channel, value_index, value, created_at, confirmed_at, \
+                           removed_at FROM contacts WHERE account_id = $1 ORDER BY created_at, id";
+const CONFIRM: &str = "UPDATE contacts SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL \
+                       AND removed_at IS NULL";
+
+type AccountTuple = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    Vec<u8>,
+    String,
+    String,
+    OffsetDateTime,
+    OffsetDateTime,
+    OffsetDateTime,
+);
+type ContactTuple = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    Vec<u8>,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+    Option<OffsetDateTime>,
+);
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn account(t: AccountTuple) -> Result<AccountRow> {
+    Ok(AccountRow {
+        id: t.0,
+        kind: t.1.parse().map_err(|e| corrupt("accounts.kind", e))?,
+        status: t.2.parse().map_err(|e| corrupt("accounts.status", e))?,
+        trust_level: t
+            .3
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e| corrupt("accounts.trust_level", e))?,
+        profile: t.4,
+        password_hash: t.5,
+        pd_consent_version: t.6,
+        pd_consent_at: t.7,
+        created_at: t.8,
+        updated_at: t.9,
+    })
+}
+
+fn contact(t: ContactTuple) -> Result<ContactRow> {
+    Ok(ContactRow {
+        id: t.0,
+        account_id: t.1,
+        channel: t.2.parse().map_err(|e| corrupt("contacts.channel", e))?,
+        value_index: t.3,
+        value: t.4,
+        created_at: t.5,
+        confirmed_at: t.6,
+        removed_at: t.7,
+    })
+}
+
+pub async fn insert(tx: &mut Tx, a: &AccountRow) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query(INSERT_ACCOUNT)
+            .bind(a.id)
+            .bind(a.kind.as_str())
+            .bind(a.status.as_str())
+            .bind(a.trust_level.map(TrustLevel::as_str))
+            .bind(&a.profile)
+            .bind(&a.password_hash)
+            .bind(&a.pd_consent_version)
+            .bind(a.pd_consent_at)
+            .bind(a.created_at)
+            .bind(a.updated_at)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: Uuid) -> Result<AccountRow> {
+    let t: AccountTuple =
+        on_db!(db, pool => sqlx::query_as(GET_ACCOUNT).bind(id).fetch_one(pool).await?);
+    account(t)
+}
+
+pub async fn set_status(
+    tx: &mut Tx,
+    id: Uuid,
+    status: AccountStatus,
+    trust: Option<TrustLevel>,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(SET_STATUS)
+            .bind(id)
+            .bind(status.as_str())
+            .bind(trust.map(TrustLevel::as_str))
+            .bind(at)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    id: Uuid,
+    hash: &str,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(SET_PASSWORD).bind(id).bind(hash).bind(at).execute(conn).await?.rows_affected()
+    });
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+pub async fn insert_contact(tx: &mut Tx, c: &ContactRow) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query(INSERT_CONTACT)
+            .bind(c.id)
+            .bind(c.account_id)
+            .bind(c.channel.as_str())
+            .bind(&c.value_index)
+            .bind(&c.value)
+            .bind(c.created_at)
+            .bind(c.confirmed_at)
+            .bind(c.removed_at)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The account that owns a confirmed contact, if any.
+pub async fn find_confirmed_contact(
+    db: &Db,
+    channel: ContactChannel,
+    index: &str,
+) -> Result<Option<ContactRow>> {
+    let t: Option<ContactTuple> = on_db!(db, pool => {
+        sqlx::query_as(FIND_CONFIRMED).bind(channel.as_str()).bind(index).fetch_optional(pool).await?
+    });
+    t.map(contact).transpose()
+}
+
+pub async fn contacts_of(db: &Db, account_id: Uuid) -> Result<Vec<ContactRow>> {
+    let rows: Vec<ContactTuple> =
+        on_db!(db, pool => sqlx::query_as(CONTACTS_OF).bind(account_id).fetch_all(pool).await?);
+    rows.into_iter().map(contact).collect()
+}
+
+/// Marks a contact confirmed. `Conflict` when another account confirmed the
+/// same value first; `NotFound` when it is gone or was already confirmed.
+pub async fn confirm_contact(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(CONFIRM).bind(id).bind(at).execute(conn).await?.rows_affected()
+    });
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
