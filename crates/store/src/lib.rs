@@ -10,9 +10,11 @@
 mod dispatch;
 pub mod accounts;
 pub mod audit;
+pub mod codes;
 mod db;
 mod dialect;
 mod error;
+pub mod outbox;
 pub mod vault_keys;
 
 pub use db::{Backend, Db, DbOptions, PoolStats, Tx};
