@@ -1,0 +1,53 @@
+use propusk_core::Lang;
+use time::OffsetDateTime;
+
+/// One wrong form field, with its message in both languages (the caller picks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub ru: String,
+    pub en: String,
+}
+
+impl FieldProblem {
+    pub fn new(
+        field: &'static str,
+        code: &'static str,
+        message: impl Fn(Lang) -> String,
+    ) -> FieldProblem {
+        FieldProblem {
+            field,
+            code,
+            ru: message(Lang::Ru),
+            en: message(Lang::En),
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ru => &self.ru,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldProblem>),
+    #[error("too many requests; retry at {retry_at}")]
+    RateLimited { retry_at: OffsetDateTime },
+    #[error("wrong code, {tries_left} tries left")]
+    WrongCode { tries_left: u32 },
+    #[error("code expired or none active")]
+    CodeExpired,
+    #[error("no tries left for this code")]
+    CodeExhausted,
+    #[error("conflicts with existing data")]
+    Conflict,
+    #[error("storage: {0}")]
+    Store(#[from] propusk_store::StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,34 @@
+//! The use cases of Propusk: each function takes typed input, applies the
+//! rules of `propusk-core`, and writes through `propusk-store` in one
+//! transaction with its audit event and outbox messages. Web handlers call one
+//! of these; so do tests and command-line tools.
+//!
+//! Everything a use case needs from outside (database, key ring, password
+//! hasher, clock) comes in through [`Services`], so tests can fix the clock.
+
+use std::sync::Arc;
+
+use propusk_core::otp::CodePolicy;
+use propusk_core::password::Hasher;
+use propusk_core::time::Clock;
+use propusk_core::vault::KeyRing;
+use propusk_store::Db;
+
+mod error;
+pub mod notify;
+pub mod registration;
+
+pub use error::{FieldProblem, ServiceError};
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub vault: Arc<KeyRing>,
+    pub hasher: Arc<Hasher>,
+    pub clock: Arc<dyn Clock>,
+    pub codes: CodePolicy,
+    /// Where links in messages point, without a trailing slash.
+    pub public_base: Arc<str>,
+}

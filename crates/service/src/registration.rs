@@ -1,0 +1,423 @@
+//! Registration of a person and confirmation of their phone by SMS code.
+//!
+//! A contact that already belongs to an account is never revealed: the
+//! registrant sees the same "code sent" step, no account is created for that
+//! contact, and its owner gets a notice instead of a code.
+
+use propusk_core::Lang;
+use propusk_core::account::{
+    AccountKind, AccountStatus, ContactChannel, NamePart, PersonName, TrustLevel,
+};
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_core::ident::{Email, Phone};
+use propusk_core::otp::{self, Attempt};
+use propusk_core::password::{self, PersonalData};
+use propusk_store::accounts::{self, AccountRow, ContactRow};
+use propusk_store::outbox::Channel;
+use propusk_store::{StoreError, audit, codes};
+use rand_core::OsRng;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::notify::{self, Content};
+use crate::{FieldProblem, Result, ServiceError, Services};
+
+/// Version of the consent text to personal-data processing (152-FZ) shown on
+/// the form; stored with each account so we know which text was accepted.
+pub const PD_CONSENT_VERSION: &str = "2026-11-v1";
+const CONFIRM_CONTACT: &str = "confirm_contact";
+
+/// The registration form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: String,
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+    pub pd_consent: bool,
+    pub lang: Lang,
+}
+
+/// The handle for the confirmation step. It looks the same whether or not an
+/// account was created (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    pub registration: Uuid,
+}
+
+struct Valid {
+    name: PersonName,
+    phone: Option<Phone>,
+    email: Option<Email>,
+}
+
+fn validate(r: &Registration) -> Result<Valid> {
+    let mut problems = Vec::new();
+    let mut name_part = |field: &'static str, value: &str, required: bool| -> Option<NamePart> {
+        if !required && value.trim().is_empty() {
+            return None;
+        }
+        match NamePart::parse(value) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                problems.push(FieldProblem::new(field, e.code(), |l| {
+                    e.message(l).to_owned()
+                }));
+                None
+            }
+        }
+    };
+    let last = name_part("last_name", &r.last_name, true);
+    let first = name_part("first_name", &r.first_name, true);
+    let middle = name_part("middle_name", &r.middle_name, false);
+    let phone = if r.phone.trim().is_empty() {
+        None
+    } else {
+        Phone::parse(&r.phone)
+            .map_err(|e| problems.push(FieldProblem::new("phone", e.code(), |l| e.message(l))))
+            .ok()
+    };
+    let email = if r.email.trim().is_empty() {
+        None
+    } else {
+        Email::parse(&r.email)
+            .map_err(|e| problems.push(FieldProblem::new("email", e.code(), |l| e.message(l))))
+            .ok()
+    };
+    if r.phone.trim().is_empty() && r.email.trim().is_empty() {
+        problems.push(FieldProblem::new(
+            "phone",
+            "contact_required",
+            |l| match l {
+                Lang::Ru => "Укажите мобильный телефон или электронную почту".into(),
+                Lang::En => "Give a mobile phone number or an email address".into(),
+            },
+        ));
+    }
+    let names: Vec<&str> = [&last, &first, &middle]
+        .iter()
+        .filter_map(|n| n.as_ref().map(NamePart::as_str))
+        .collect();
+    let personal = PersonalData {
+        phone: phone.as_ref().map(Phone::as_str),
+        email: email.as_ref().map(Email::as_str),
+        names: &names,
+    };
+    if let Err(list) = password::check(&r.password, &personal) {
+        for p in list {
+            problems.push(FieldProblem::new("password", p.code(), |l| p.message(l)));
+        }
+    }
+    if !r.pd_consent {
+        problems.push(FieldProblem::new("pd_consent", "required", |l| match l {
+            Lang::Ru => {
+                "Без согласия на обработку персональных данных регистрация невозможна".into()
+            }
+            Lang::En => "Registration needs your consent to the processing of personal data".into(),
+        }));
+    }
+    match (last, first, problems.is_empty()) {
+        (Some(last), Some(first), true) => Ok(Valid {
+            name: PersonName {
+                last,
+                first,
+                middle,
+            },
+            phone,
+            email,
+        }),
+        _ => Err(ServiceError::Invalid(problems)),
+    }
+}
+
+impl Services {
+    pub async fn register_person(&self, r: Registration) -> Result<Registered> {
+        let valid = validate(&r)?;
+        let hasher = self.hasher.clone();
+        let password = r.password.clone();
+        let password_hash = tokio::task::spawn_blocking(move || hasher.hash(&password, &mut OsRng))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let phone = valid
+            .phone
+            .as_ref()
+            .map(|p| (p, self.vault.blind_index_hex("phone", p.as_str())));
+        let email = valid
+            .email
+            .as_ref()
+            .map(|e| (e, self.vault.blind_index_hex("email", e.as_str())));
+        let phone_taken = match &phone {
+            Some((_, idx)) => {
+                accounts::find_confirmed_contact(&self.db, ContactChannel::Phone, idx)
+                    .await?
+                    .is_some()
+            }
+            None => false,
+        };
+        let email_taken = match &email {
+            Some((_, idx)) => {
+                accounts::find_confirmed_contact(&self.db, ContactChannel::Email, idx)
+                    .await?
+                    .is_some()
+            }
+            None => false,
+        };
+        let free_phone = phone.filter(|_| !phone_taken);
+        let free_email = email.filter(|_| !email_taken);
+
+        let mut tx = self.db.begin().await?;
+        if phone_taken && let Some(p) = &valid.phone {
+            let content = taken_notice(r.lang);
+            notify::enqueue(
+                &mut tx,
+                &self.vault,
+                Channel::Sms,
+                p.as_str(),
+                &content,
+                now,
+            )
+            .await?;
+        }
+        if email_taken && let Some(e) = &valid.email {
+            let content = taken_notice(r.lang);
+            notify::enqueue(
+                &mut tx,
+                &self.vault,
+                Channel::Email,
+                e.as_str(),
+                &content,
+                now,
+            )
+            .await?;
+        }
+        if free_phone.is_none() && free_email.is_none() {
+            // Every contact given belongs to someone: nothing to create. The
+            // handle leads to the same confirmation step, where no code works.
+            let event = NewEvent::new(Actor::system(), "account.registration_with_taken_contact");
+            audit::append(&mut tx, now, &event).await?;
+            tx.commit().await?;
+            return Ok(Registered {
+                registration: Uuid::now_v7(),
+            });
+        }
+
+        let profile =
+            serde_json::to_vec(&valid.name).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let account = AccountRow {
+            id,
+            kind: AccountKind::Person,
+            status: AccountStatus::AwaitingConfirmation,
+            trust_level: None,
+            profile: self.vault.seal(
+                &mut OsRng,
+                &profile,
+                format!("account.profile:{id}").as_bytes(),
+            ),
+            password_hash,
+            pd_consent_version: PD_CONSENT_VERSION.into(),
+            pd_consent_at: now,
+            created_at: now,
+            updated_at: now,
+        };
+        accounts::insert(&mut tx, &account).await?;
+        let mut channels = Vec::new();
+        for (channel, value, index) in [
+            free_phone.map(|(p, i)| (ContactChannel::Phone, p.as_str().to_owned(), i)),
+            free_email.map(|(e, i)| (ContactChannel::Email, e.as_str().to_owned(), i)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let contact_id = Uuid::now_v7();
+            let contact = ContactRow {
+                id: contact_id,
+                account_id: id,
+                channel,
+                value_index: index,
+                value: self.vault.seal(
+                    &mut OsRng,
+                    value.as_bytes(),
+                    format!("contact:{contact_id}").as_bytes(),
+                ),
+                created_at: now,
+                confirmed_at: None,
+                removed_at: None,
+            };
+            accounts::insert_contact(&mut tx, &contact).await?;
+            channels.push(channel.as_str());
+            if channel == ContactChannel::Phone {
+                self.send_phone_code(&mut tx, &contact, &value, r.lang)
+                    .await?;
+            }
+        }
+        let event = NewEvent::new(Actor::citizen(id), "account.registered")
+            .subject(format!("account:{id}"))
+            .details(serde_json::json!({ "channels": channels, "pd_consent_version": PD_CONSENT_VERSION }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(Registered { registration: id })
+    }
+
+    /// Issues a new SMS code for a contact, within the send quotas.
+    async fn send_phone_code(
+        &self,
+        tx: &mut propusk_store::Tx,
+        contact: &ContactRow,
+        phone: &str,
+        lang: Lang,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let sent =
+            codes::sent_since(&self.db, &contact.value_index, now - self.codes.window).await?;
+        if let Err(refused) = self.codes.may_send(now, &sent) {
+            let retry_at = match refused {
+                otp::SendRefused::TooSoon { retry_at }
+                | otp::SendRefused::QuotaReached { retry_at } => retry_at,
+            };
+            return Err(ServiceError::RateLimited { retry_at });
+        }
+        let code = self.codes.generate(&mut OsRng);
+        let code_id = Uuid::now_v7();
+        let row = codes::CodeRow {
+            id: code_id,
+            purpose: CONFIRM_CONTACT.into(),
+            subject: contact.id.to_string(),
+            contact_index: contact.value_index.clone(),
+            code_mac: self.code_mac(code_id, &code),
+            issued_at: now,
+            expires_at: now + self.codes.ttl,
+            failed: 0,
+            used_at: None,
+        };
+        codes::issue(tx, &row).await?;
+        let body = match lang {
+            Lang::Ru => format!("Пропуск: код подтверждения {code}. Никому его не сообщайте."),
+            Lang::En => format!("Propusk: your confirmation code is {code}. Never share it."),
+        };
+        let content = Content {
+            subject: String::new(),
+            body,
+        };
+        notify::enqueue(tx, &self.vault, Channel::Sms, phone, &content, now).await?;
+        Ok(())
+    }
+
+    /// Keyed hash of a code, bound to its row so equal codes never share a hash.
+    fn code_mac(&self, code_id: Uuid, code: &str) -> String {
+        self.vault
+            .blind_index_hex("otp", &format!("{code_id}:{code}"))
+    }
+
+    fn phone_contact(contacts: Vec<ContactRow>) -> Option<ContactRow> {
+        contacts
+            .into_iter()
+            .find(|c| c.channel == ContactChannel::Phone && c.removed_at.is_none())
+    }
+
+    /// Sends a fresh code to the phone of a registration (60 s after the last,
+    /// at most 5 an hour).
+    pub async fn resend_phone_code(&self, registration: Uuid, lang: Lang) -> Result<()> {
+        let Some(contact) =
+            Self::phone_contact(accounts::contacts_of(&self.db, registration).await?)
+        else {
+            // A decoy registration behaves like a real one that just sent a code.
+            return Ok(());
+        };
+        if contact.confirmed_at.is_some() {
+            return Err(ServiceError::Conflict);
+        }
+        let phone = self
+            .vault
+            .open_str(&contact.value, &format!("contact:{}", contact.id))
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        self.send_phone_code(&mut tx, &contact, &phone, lang)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks the SMS code of a registration; the right one activates the
+    /// account at the simplified trust level.
+    pub async fn confirm_phone(&self, registration: Uuid, typed: &str) -> Result<()> {
+        let typed = otp::normalize_input(typed);
+        let Some(contact) =
+            Self::phone_contact(accounts::contacts_of(&self.db, registration).await?)
+        else {
+            return Err(ServiceError::WrongCode {
+                tries_left: self.codes.max_attempts - 1,
+            });
+        };
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let Some(code) =
+            codes::claim_latest(&mut tx, CONFIRM_CONTACT, &contact.id.to_string()).await?
+        else {
+            return Err(ServiceError::CodeExpired);
+        };
+        // Compared without an early exit: timing says nothing about how much matched.
+        let matches: bool = self
+            .code_mac(code.id, &typed)
+            .as_bytes()
+            .ct_eq(code.code_mac.as_bytes())
+            .into();
+        let failed = u32::try_from(code.failed).unwrap_or(u32::MAX);
+        match self.codes.judge(now, code.issued_at, failed, matches) {
+            Attempt::Accepted => {}
+            Attempt::Wrong { tries_left } => {
+                codes::record_failure(&mut tx, code.id).await?;
+                tx.commit().await?;
+                return Err(ServiceError::WrongCode { tries_left });
+            }
+            Attempt::Exhausted => {
+                codes::record_failure(&mut tx, code.id).await?;
+                tx.commit().await?;
+                return Err(ServiceError::CodeExhausted);
+            }
+            Attempt::Expired => return Err(ServiceError::CodeExpired),
+        }
+        codes::mark_used(&mut tx, code.id, now).await?;
+        match accounts::confirm_contact(&mut tx, contact.id, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict),
+            Err(e) => return Err(e.into()),
+        }
+        accounts::set_status(
+            &mut tx,
+            contact.account_id,
+            AccountStatus::Active,
+            Some(TrustLevel::Simplified),
+            now,
+        )
+        .await?;
+        let event = NewEvent::new(Actor::citizen(contact.account_id), "contact.confirmed")
+            .subject(format!("account:{}", contact.account_id))
+            .details(serde_json::json!({ "channel": "phone", "trust_level": "simplified" }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn taken_notice(lang: Lang) -> Content {
+    match lang {
+        Lang::Ru => Content {
+            subject: "Попытка регистрации с вашим контактом".into(),
+            body: "Кто-то пытался зарегистрироваться в Пропуске с вашим номером или почтой. У вас уже есть \
+                   учётная запись; если это были не вы, ничего делать не нужно."
+                .into(),
+        },
+        Lang::En => Content {
+            subject: "Someone tried to register with your contact".into(),
+            body: "Someone tried to register at Propusk with your phone or email. You already have an \
+                   account; if it was not you, there is nothing to do."
+                .into(),
+        },
+    }
+}
