@@ -141,3 +141,21 @@ pub fn ensure(cond: bool, what: impl Into<String>) -> Result<(), BoxError> {
         Err(what.into().into())
     }
 }
+
+/// Waits (up to 10 s) until the page's `<h1>` reads `expected`, riding out
+/// navigations in progress; returns what it last saw if it never does.
+pub async fn wait_for_heading(c: &Client, expected: &str) -> Result<(), BoxError> {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(h1) = c.find(fantoccini::Locator::Css("h1")).await
+            && let Ok(text) = h1.text().await
+        {
+            if text == expected {
+                return Ok(());
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("expected heading {expected:?}, last saw {last:?}").into())
+}

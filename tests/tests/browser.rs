@@ -3,7 +3,7 @@
 
 use fantoccini::Locator;
 use propusk_e2e::TestApp;
-use propusk_e2e::browser::{Browser, ensure};
+use propusk_e2e::browser::{Browser, ensure, wait_for_heading};
 use propusk_testkit::Backend;
 
 #[tokio::test]
@@ -20,6 +20,7 @@ async fn home_page_switches_to_english() {
         let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
         ensure(lang.as_deref() == Some("ru"), format!("html lang {lang:?}"))?;
         c.find(Locator::Css("a.lang-switch")).await?.click().await?;
+        wait_for_heading(&c, "Propusk — your pass to state and financial services").await?;
         let title = c.title().await?;
         ensure(
             title.contains("Propusk — your pass"),
@@ -27,18 +28,10 @@ async fn home_page_switches_to_english() {
         )?;
         // The choice sticks across pages.
         c.goto(&format!("{base}/missing-page")).await?;
-        let h1 = c.find(Locator::Css("h1")).await?.text().await?;
-        ensure(
-            h1 == "Page not found",
-            format!("404 page in English, got {h1:?}"),
-        )?;
+        wait_for_heading(&c, "Page not found").await?;
         // And switching back works.
         c.find(Locator::Css("a.lang-switch")).await?.click().await?;
-        let h1 = c.find(Locator::Css("h1")).await?.text().await?;
-        ensure(
-            h1 == "Страница не найдена",
-            format!("back in Russian, got {h1:?}"),
-        )?;
+        wait_for_heading(&c, "Страница не найдена").await?;
         Ok(())
     })
     .await;
@@ -94,6 +87,80 @@ async fn home_page_fits_a_320px_screen() {
         ensure(overflow.as_i64() == Some(0), format!("horizontal overflow at 320px: {overflow}"))?;
         Ok(())
     })
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_person_registers_and_confirms_the_phone() {
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let base = app.base.clone();
+    let http = app.http.clone();
+    Browser::run(
+        "a_person_registers_and_confirms_the_phone",
+        |c| async move {
+            c.goto(&format!("{base}/")).await?;
+            c.find(Locator::LinkText("Создать учётную запись"))
+                .await?
+                .click()
+                .await?;
+            for (id, value) in [
+                ("last_name", "Смирнова"),
+                ("first_name", "Ольга"),
+                ("phone", "8 916 700-00-09"),
+                ("password", "Lilac-Harbour-71"),
+            ] {
+                c.find(Locator::Id(id)).await?.send_keys(value).await?;
+            }
+            // Submitting without the consent ticked keeps the values and says why.
+            c.find(Locator::Css("form[action='/register'] button[type=submit]"))
+                .await?
+                .click()
+                .await?;
+            let err = c
+                .find(Locator::Id("pd_consent-error"))
+                .await?
+                .text()
+                .await?;
+            ensure(
+                err.contains("согласия"),
+                format!("consent error shown, got {err:?}"),
+            )?;
+            let kept = c
+                .find(Locator::Id("last_name"))
+                .await?
+                .prop("value")
+                .await?;
+            ensure(kept.as_deref() == Some("Смирнова"), "surname kept")?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys("Lilac-Harbour-71")
+                .await?;
+            c.find(Locator::Id("pd_consent")).await?.click().await?;
+            c.find(Locator::Css("form[action='/register'] button[type=submit]"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Подтверждение телефона").await?;
+            // Read the code the way a demo user does: from the outbox.
+            let outbox: serde_json::Value = http
+                .get(format!("{base}/dev/outbox.json"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let body = outbox[0]["body"].as_str().unwrap_or_default().to_owned();
+            let code: String = body.chars().filter(char::is_ascii_digit).collect();
+            ensure(code.len() == 6, format!("code in {body:?}"))?;
+            c.find(Locator::Id("code")).await?.send_keys(&code).await?;
+            c.find(Locator::Css("form[action='/register/confirm'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Учётная запись подтверждена").await?;
+            Ok(())
+        },
+    )
     .await;
     app.shutdown().await;
 }

@@ -129,16 +129,19 @@ async fn serve(settings: Settings) -> u8 {
         demo,
         "ready"
     );
-    println!(
-        "Propusk {} is running at {}/",
+    // The banner goes to stdout with its errors ignored: a server must not
+    // stop (println! panics on EPIPE) because whoever started it closed the pipe.
+    let banner = format!(
+        "Propusk {} is running at {}/\nDatabase: {database}{}\nPress Ctrl+C to stop.\n",
         env!("CARGO_PKG_VERSION"),
-        running.public_base
-    );
-    println!(
-        "Database: {database}{}",
+        running.public_base,
         if demo { " (demo mode)" } else { "" }
     );
-    println!("Press Ctrl+C to stop.");
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    }
     match running.wait().await {
         Ok(()) => {
             tracing::info!("stopped");

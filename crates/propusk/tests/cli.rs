@@ -170,8 +170,13 @@ fn spawn_serve(
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .expect(&line);
-    (child, url.trim_end_matches('/').to_owned())
+        .expect(&line)
+        .trim_end_matches('/')
+        .to_owned();
+    // Dropping the reader closes the pipe: the server must keep serving
+    // (the tests that use this helper check it still answers and exits 0).
+    drop(out);
+    (child, url)
 }
 
 /// `serve` on port 0 prints its URL, answers, and stops cleanly on SIGTERM.

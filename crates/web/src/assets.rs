@@ -132,6 +132,8 @@ mod tests {
             ("muted", "bg-soft"),
             ("accent", "bg-soft"),
             ("accent-dark", "bg-soft"),
+            ("error", "bg"),
+            ("error", "bg-soft"),
         ];
         for (fg, bg) in pairs {
             let (a, b) = (luminance(&var(css, fg)), luminance(&var(css, bg)));

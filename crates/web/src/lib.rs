@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod csrf;
 mod error;
 mod health;
 mod i18n;

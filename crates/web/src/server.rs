@@ -31,6 +31,8 @@ pub enum StartError {
     Database(#[from] propusk_store::StoreError),
     #[error("{0}")]
     Keys(#[from] crate::keys::KeyError),
+    #[error("{0}")]
+    Internal(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -95,6 +97,10 @@ pub async fn start(
     let key_file = settings.key_file();
     let vault = crate::keys::load_or_create(&key_file)?;
     crate::keys::check(&db, &vault, &key_file).await?;
+    let vault = Arc::new(vault);
+    // Built before binding: once the URL is printed, the server must answer.
+    let hasher = propusk_core::password::Hasher::new(Default::default(), &mut rand_core::OsRng)
+        .map_err(|e| StartError::Internal(e.to_string()))?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|source| StartError::Bind {
@@ -107,11 +113,21 @@ pub async fn start(
     })?;
     let public_base = settings.public_base(addr);
     let grace = settings.shutdown_grace;
+    let public_base_arc: Arc<str> = public_base.as_str().into();
+    let services = propusk_service::Services {
+        db: db.clone(),
+        vault: vault.clone(),
+        hasher: Arc::new(hasher),
+        clock: Arc::new(propusk_core::time::SystemClock),
+        codes: propusk_core::otp::CodePolicy::default(),
+        public_base: public_base_arc.clone(),
+    };
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings),
-        public_base: public_base.as_str().into(),
-        vault: Arc::new(vault),
+        public_base: public_base_arc,
+        vault,
+        services,
     };
     let app = build_router(state);
 
@@ -159,7 +175,7 @@ pub fn build_router(state: AppState) -> Router {
     let _ = metrics::handle();
     let (api, openapi) = api::router();
     let mut router = Router::new()
-        .route("/", get(pages::home::page))
+        .merge(pages::router(state.settings.is_https()))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -14,4 +14,6 @@ pub struct AppState {
     pub public_base: Arc<str>,
     /// Seals and indexes personal data.
     pub vault: Arc<KeyRing>,
+    /// The use cases handlers call.
+    pub services: propusk_service::Services,
 }

@@ -20,6 +20,7 @@ home-for-orgs-title = For banks and microfinance organizations
 home-for-orgs-body = Customer sign-in with OpenID Connect under the FAPI 2.0 security profile, and verified state-registry data — only with the citizen's explicit consent and only for the stated purpose.
 home-consent-title = Your data under your control
 home-consent-body = Every consent is visible in your cabinet: who, which data, what for and until when. Every read an organization makes is logged, and you can revoke a consent at any time.
+home-cta-register = Create an account
 home-cta-docs = API documentation
 
 # Errors
@@ -49,3 +50,46 @@ problem-bik-required = Give the bank's BIK to check an account number
 problem-missing-field = This field is required
 problem-bad-json = The request body is not valid JSON of the expected shape: { $reason }
 problem-bad-content-type = Expected a body of type application/json
+
+# Forms
+form-has-errors = Please check the fields marked below.
+
+# Registration
+nav-register = Register
+register-title = Register
+register-lead = Create a Propusk account. Confirm your phone with the code we text you, and the account is ready.
+register-name-legend = Surname, first name and patronymic — as in your passport
+register-last-name = Surname
+register-first-name = First name
+register-middle-name = Patronymic (if any)
+register-contacts-legend = Contacts
+register-contacts-hint = Give a mobile phone number or an email address; the confirmation code goes to the phone.
+register-phone = Mobile phone
+register-email = Email
+register-password-legend = Password
+register-password = Password
+register-password-hint = At least 8 characters with a digit, a lower- and an upper-case letter. Do not use your phone, email or name.
+register-consent-summary = Consent to the processing of personal data
+register-consent-text = I consent to the operator of the Propusk platform processing my personal data (surname, first name, patronymic, phone number, email address) under Federal Law No. 152-FZ "On Personal Data" in order to create and keep my account, confirm my identity and provide services. The consent lasts until the account is deleted and may be withdrawn.
+register-consent-label = I have read and give my consent to the processing of personal data
+register-submit = Register
+register-confirm-title = Confirm your phone
+register-code-sent = If the number is right, a confirmation code has been sent to it. It is valid for 5 minutes.
+register-code-label = Code from the text message
+register-confirm-submit = Confirm
+register-resend = Send the code again
+register-code-wrong = Wrong code. Tries left: { $tries }
+register-code-expired = The code has expired or was not requested. Ask for a new code.
+register-code-exhausted = No tries left. Ask for a new code.
+register-code-wait = You can ask for a new code in { $seconds } s.
+register-done-title = Account confirmed
+register-done-body = Your phone is confirmed and the account is active (simplified level). To get a standard account, add your passport and SNILS in your cabinet.
+
+# Demo outbox
+outbox-title = Sent messages (demo)
+outbox-lead = In demo mode emails and text messages do not leave the machine: they are shown here, newest first.
+outbox-empty = No messages yet.
+outbox-when = Time (UTC)
+outbox-channel = Channel
+outbox-to = To
+outbox-message = Message

@@ -10,7 +10,30 @@ use propusk_core::Lang;
 use crate::error::WebError;
 use crate::i18n::{Tr, UserLang};
 
+pub mod dev;
 pub mod home;
+pub mod register;
+
+/// The page routes. Only they get the CSRF cookie: the API and probes are
+/// not browser forms and should not set cookies.
+pub fn router(https: bool) -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(home::page))
+        .route("/register", get(register::form).post(register::submit))
+        .route(
+            "/register/confirm",
+            get(register::confirm_form).post(register::confirm),
+        )
+        .route("/register/resend", post(register::resend))
+        .route("/register/done", get(register::done))
+        .route("/dev/outbox", get(dev::outbox_page))
+        .route("/dev/outbox.json", get(dev::outbox_json))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            crate::csrf::ensure_token,
+        ))
+}
 
 /// What every page's layout needs.
 pub struct PageCtx {
