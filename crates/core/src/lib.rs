@@ -10,6 +10,7 @@ pub mod lang;
 pub mod money;
 pub mod otp;
 pub mod password;
+pub mod signin;
 pub mod time;
 pub mod vault;
 

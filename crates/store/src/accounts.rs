@@ -228,3 +228,42 @@ pub async fn confirm_contact(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Resul
         Ok(())
     }
 }
+
+const FIND_BY_SNILS: &str =
+    "SELECT id FROM accounts WHERE snils_index = $1 AND status <> 'deleted'";
+const SET_IDENT_INDEXES: &str =
+    "UPDATE accounts SET snils_index = $2, inn_index = $3, updated_at = $4 WHERE id = $1";
+
+/// The account whose SNILS has this blind index.
+pub async fn find_by_snils(db: &Db, index: &str) -> Result<Option<Uuid>> {
+    let t: Option<(Uuid,)> = on_db!(db, pool => {
+        sqlx::query_as(FIND_BY_SNILS).bind(index).fetch_optional(pool).await?
+    });
+    Ok(t.map(|t| t.0))
+}
+
+/// Records the blind indexes of an account's SNILS and INN (sealed values live
+/// in the profile). `Conflict` when another account holds either.
+pub async fn set_ident_indexes(
+    tx: &mut Tx,
+    id: Uuid,
+    snils_index: Option<&str>,
+    inn_index: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(SET_IDENT_INDEXES)
+            .bind(id)
+            .bind(snils_index)
+            .bind(inn_index)
+            .bind(at)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

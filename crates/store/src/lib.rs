@@ -15,6 +15,8 @@ mod db;
 mod dialect;
 mod error;
 pub mod outbox;
+pub mod sessions;
+pub mod signin;
 pub mod vault_keys;
 
 pub use db::{Backend, Db, DbOptions, PoolStats, Tx};

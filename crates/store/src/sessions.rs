@@ -1,0 +1,177 @@
+//! Server-side sessions. The row is found by the SHA-256 of the cookie's
+//! secret; the secret itself never reaches the database.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::{Db, Tx};
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The password was right; the second factor is still to come.
+    SecondFactor,
+    Full,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::SecondFactor => "second_factor",
+            Stage::Full => "full",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Stage> {
+        match s {
+            "second_factor" => Ok(Stage::SecondFactor),
+            "full" => Ok(Stage::Full),
+            other => Err(StoreError::Corrupt(format!("sessions.stage: {other}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub token_hash: String,
+    pub account_id: Uuid,
+    pub stage: Stage,
+    /// Sealed with context `session:<id>`: address and device summary.
+    pub device: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub ended_at: Option<OffsetDateTime>,
+    pub end_reason: Option<String>,
+}
+
+const INSERT: &str = "INSERT INTO sessions (id, token_hash, account_id, stage, device, created_at, last_seen_at, ended_at, end_reason) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const BY_TOKEN: &str = "SELECT id, token_hash, account_id, stage, device, created_at, last_seen_at, ended_at, end_reason \
+                        FROM sessions WHERE token_hash = $1";
+const OPEN_OF: &str = "SELECT id, token_hash, account_id, stage, device, created_at, last_seen_at, ended_at, end_reason \
+                       FROM sessions WHERE account_id = $1 AND ended_at IS NULL \
+                       ORDER BY created_at DESC, id DESC";
+
+type SessionTuple = (
+    Uuid,
+    String,
+    Uuid,
+    String,
+    Vec<u8>,
+    OffsetDateTime,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+    Option<String>,
+);
+
+fn row(t: SessionTuple) -> Result<SessionRow> {
+    Ok(SessionRow {
+        id: t.0,
+        token_hash: t.1,
+        account_id: t.2,
+        stage: Stage::parse(&t.3)?,
+        device: t.4,
+        created_at: t.5,
+        last_seen_at: t.6,
+        ended_at: t.7,
+        end_reason: t.8,
+    })
+}
+
+pub async fn insert(tx: &mut Tx, s: &SessionRow) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query(INSERT)
+            .bind(s.id)
+            .bind(&s.token_hash)
+            .bind(s.account_id)
+            .bind(s.stage.as_str())
+            .bind(&s.device)
+            .bind(s.created_at)
+            .bind(s.last_seen_at)
+            .bind(s.ended_at)
+            .bind(&s.end_reason)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The session with this token hash, ended or not (the caller judges).
+pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<SessionRow>> {
+    let t: Option<SessionTuple> =
+        on_db!(db, pool => sqlx::query_as(BY_TOKEN).bind(token_hash).fetch_optional(pool).await?);
+    t.map(row).transpose()
+}
+
+/// Sessions of an account that have not been ended, newest first.
+pub async fn open_of(db: &Db, account_id: Uuid) -> Result<Vec<SessionRow>> {
+    let rows: Vec<SessionTuple> =
+        on_db!(db, pool => sqlx::query_as(OPEN_OF).bind(account_id).fetch_all(pool).await?);
+    rows.into_iter().map(row).collect()
+}
+
+pub async fn touch(db: &Db, id: Uuid, at: OffsetDateTime) -> Result<()> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Ends one session of an account; `NotFound` if there is no such open one.
+pub async fn end(
+    tx: &mut Tx,
+    account_id: Uuid,
+    id: Uuid,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<()> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4 \
+             WHERE id = $1 AND account_id = $2 AND ended_at IS NULL",
+        )
+        .bind(id)
+        .bind(account_id)
+        .bind(at)
+        .bind(reason)
+        .execute(conn)
+        .await?
+        .rows_affected()
+    });
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Ends every open session of an account except `keep`; returns how many.
+pub async fn end_all_but(
+    tx: &mut Tx,
+    account_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<u64> {
+    // A nil UUID never names a session, so "all but nil" is "all".
+    let keep = keep.unwrap_or(Uuid::nil());
+    let n = on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4 \
+             WHERE account_id = $1 AND id <> $2 AND ended_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(keep)
+        .bind(at)
+        .bind(reason)
+        .execute(conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(n)
+}

@@ -1,0 +1,174 @@
+//! Sessions, sign-in history and lockout counters on both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use propusk_core::account::{AccountKind, AccountStatus};
+use propusk_store::accounts::{self, AccountRow};
+use propusk_store::sessions::{self, SessionRow, Stage};
+use propusk_store::signin::{self, EventRow, Outcome};
+use propusk_store::{Db, DbOptions, StoreError};
+use propusk_testkit::{TestDb, both_backends};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+async fn open(tdb: &TestDb) -> Db {
+    let db = Db::connect(&tdb.url, &DbOptions::default()).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
+fn now() -> OffsetDateTime {
+    propusk_core::time::truncate_micros(OffsetDateTime::now_utc())
+}
+
+async fn account(db: &Db) -> Uuid {
+    let t = now();
+    let id = Uuid::now_v7();
+    let row = AccountRow {
+        id,
+        kind: AccountKind::Person,
+        status: AccountStatus::Active,
+        trust_level: None,
+        profile: vec![1],
+        password_hash: "x".into(),
+        pd_consent_version: "v".into(),
+        pd_consent_at: t,
+        created_at: t,
+        updated_at: t,
+    };
+    let mut tx = db.begin().await.unwrap();
+    accounts::insert(&mut tx, &row).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn session(account_id: Uuid, token: &str, created: OffsetDateTime) -> SessionRow {
+    SessionRow {
+        id: Uuid::now_v7(),
+        token_hash: token.into(),
+        account_id,
+        stage: Stage::Full,
+        device: vec![7],
+        created_at: created,
+        last_seen_at: created,
+        ended_at: None,
+        end_reason: None,
+    }
+}
+
+both_backends! {
+    async fn sessions_are_found_listed_and_ended(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let a = account(&db).await;
+        let t0 = now();
+        let s1 = session(a, "hash-1", t0);
+        let s2 = session(a, "hash-2", t0 + Duration::seconds(1));
+        let s3 = session(a, "hash-3", t0 + Duration::seconds(2));
+        let mut tx = db.begin().await.unwrap();
+        for s in [&s1, &s2, &s3] {
+            sessions::insert(&mut tx, s).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(sessions::by_token_hash(&db, "hash-2").await.unwrap().unwrap(), s2);
+        assert_eq!(sessions::by_token_hash(&db, "nope").await.unwrap(), None);
+        let open: Vec<Uuid> = sessions::open_of(&db, a).await.unwrap().iter().map(|s| s.id).collect();
+        assert_eq!(open, vec![s3.id, s2.id, s1.id]);
+
+        sessions::touch(&db, s1.id, t0 + Duration::minutes(2)).await.unwrap();
+        let s1_now = sessions::by_token_hash(&db, "hash-1").await.unwrap().unwrap();
+        assert_eq!(s1_now.last_seen_at, t0 + Duration::minutes(2));
+
+        let mut tx = db.begin().await.unwrap();
+        sessions::end(&mut tx, a, s2.id, "signed_out", t0).await.unwrap();
+        // Another account cannot end it, and an ended one cannot end twice.
+        assert!(matches!(sessions::end(&mut tx, Uuid::now_v7(), s1.id, "x", t0).await, Err(StoreError::NotFound)));
+        assert!(matches!(sessions::end(&mut tx, a, s2.id, "x", t0).await, Err(StoreError::NotFound)));
+        assert_eq!(sessions::end_all_but(&mut tx, a, Some(s3.id), "ended_by_owner", t0).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        let open: Vec<Uuid> = sessions::open_of(&db, a).await.unwrap().iter().map(|s| s.id).collect();
+        assert_eq!(open, vec![s3.id]);
+        let ended = sessions::by_token_hash(&db, "hash-1").await.unwrap().unwrap();
+        assert_eq!(ended.end_reason.as_deref(), Some("ended_by_owner"));
+    }
+
+    async fn token_hashes_are_unique(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let a = account(&db).await;
+        let mut tx = db.begin().await.unwrap();
+        sessions::insert(&mut tx, &session(a, "same", now())).await.unwrap();
+        let again = sessions::insert(&mut tx, &session(a, "same", now())).await;
+        assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+    }
+
+    async fn failures_are_counted_by_every_writer(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..5 {
+                    let mut tx = db.begin().await.unwrap();
+                    signin::count_failure(&mut tx, "login:x", now()).await.unwrap();
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(signin::lock_of(&mut tx, "login:x").await.unwrap().failures, 40);
+        let until = now() + Duration::minutes(4);
+        signin::set_locked_until(&mut tx, "login:x", until).await.unwrap();
+        assert_eq!(signin::lock_of(&mut tx, "login:x").await.unwrap().locked_until, Some(until));
+        signin::reset(&mut tx, "login:x").await.unwrap();
+        assert_eq!(signin::lock_of(&mut tx, "login:x").await.unwrap(), signin::Lock::default());
+        tx.commit().await.unwrap();
+    }
+
+    async fn history_pages_and_counts_failures_by_address(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let a = account(&db).await;
+        let t0 = now() - Duration::hours(1);
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..12 {
+            let result = if i % 3 == 0 { Outcome::Success } else { Outcome::WrongPassword };
+            signin::record(&mut tx, &EventRow {
+                id: Uuid::now_v7(),
+                at: t0 + Duration::minutes(i),
+                account_id: Some(a),
+                ip_index: if i < 6 { "ip-a".into() } else { "ip-b".into() },
+                device: vec![1],
+                device_hash: (result == Outcome::Success).then(|| format!("dev-{i}")),
+                result,
+            }).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let page1 = signin::history(&db, a, t0 - Duration::days(90), 5, 0).await.unwrap();
+        let page3 = signin::history(&db, a, t0 - Duration::days(90), 5, 10).await.unwrap();
+        assert_eq!(page1.len(), 5);
+        assert_eq!(page1[0].at, t0 + Duration::minutes(11));
+        assert_eq!(page3.len(), 2);
+        assert_eq!(page3[1].at, t0);
+        assert_eq!(signin::failures_from(&db, "ip-a", t0 - Duration::minutes(1)).await.unwrap().len(), 4);
+        assert_eq!(signin::failures_from(&db, "ip-a", t0 + Duration::minutes(3)).await.unwrap().len(), 2);
+        assert!(signin::known_device(&db, a, "dev-3").await.unwrap());
+        assert!(!signin::known_device(&db, a, "dev-1").await.unwrap());
+        assert_eq!(signin::purge(&db, t0 + Duration::minutes(6)).await.unwrap(), 6);
+        assert_eq!(signin::history(&db, a, t0 - Duration::days(90), 50, 0).await.unwrap().len(), 6);
+    }
+
+    async fn snils_index_is_unique_and_finds_the_account(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let a = account(&db).await;
+        let b = account(&db).await;
+        let mut tx = db.begin().await.unwrap();
+        accounts::set_ident_indexes(&mut tx, a, Some("snils-1"), Some("inn-1"), now()).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let dup = accounts::set_ident_indexes(&mut tx, b, Some("snils-1"), None, now()).await;
+        assert!(matches!(dup, Err(StoreError::Conflict { .. })), "{dup:?}");
+        tx.rollback().await.unwrap();
+        assert_eq!(accounts::find_by_snils(&db, "snils-1").await.unwrap(), Some(a));
+        assert_eq!(accounts::find_by_snils(&db, "snils-2").await.unwrap(), None);
+    }
+}
