@@ -89,6 +89,12 @@ pub struct ServeArgs {
     /// How long in-flight requests may finish after SIGTERM, in seconds [default: 30].
     #[arg(long, env = "PROPUSK_SHUTDOWN_GRACE", value_name = "SECONDS")]
     pub shutdown_grace: Option<u64>,
+    /// A session unused this long ends, in minutes [default: 30].
+    #[arg(long, env = "PROPUSK_SESSION_IDLE_MINUTES", value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub session_idle_minutes: Option<u32>,
+    /// A session ends this long after sign-in, in hours [default: 12].
+    #[arg(long, env = "PROPUSK_SESSION_MAX_HOURS", value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_max_hours: Option<u32>,
     /// Database connections in the pool [default: 16].
     #[arg(long, env = "PROPUSK_DB_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: Option<u32>,

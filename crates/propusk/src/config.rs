@@ -27,6 +27,8 @@ struct FileValues {
     request_timeout: Option<u64>,
     shutdown_grace: Option<u64>,
     db_max_connections: Option<u32>,
+    session_idle_minutes: Option<u32>,
+    session_max_hours: Option<u32>,
     log_format: Option<LogFormat>,
     key_file: Option<PathBuf>,
 }
@@ -63,6 +65,12 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
     }
     if let Some(v) = serve.db_max_connections.or(file.db_max_connections) {
         s.db_max_connections = v;
+    }
+    if let Some(v) = serve.session_idle_minutes.or(file.session_idle_minutes) {
+        s.session_idle = time::Duration::minutes(i64::from(v));
+    }
+    if let Some(v) = serve.session_max_hours.or(file.session_max_hours) {
+        s.session_absolute = time::Duration::hours(i64::from(v));
     }
     if let Some(url) = &s.database_url {
         check_database_url(url).map_err(|e| ConfigError(format!("database-url: {e}")))?;
@@ -149,6 +157,16 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
                 let n = positive(integer()?, 1000).ok_or_else(|| bad("expected 1…1000"))?;
                 out.db_max_connections =
                     Some(u32::try_from(n).map_err(|_| bad("expected 1…1000"))?);
+            }
+            "session_idle_minutes" => {
+                let n = positive(integer()?, 1440).ok_or_else(|| bad("expected 1…1440 minutes"))?;
+                out.session_idle_minutes =
+                    Some(u32::try_from(n).map_err(|_| bad("expected 1…1440 minutes"))?);
+            }
+            "session_max_hours" => {
+                let n = positive(integer()?, 720).ok_or_else(|| bad("expected 1…720 hours"))?;
+                out.session_max_hours =
+                    Some(u32::try_from(n).map_err(|_| bad("expected 1…720 hours"))?);
             }
             "log_format" => {
                 out.log_format = Some(match string()?.as_str() {

@@ -46,6 +46,16 @@ pub enum ServiceError {
     CodeExhausted,
     #[error("conflicts with existing data")]
     Conflict,
+    #[error("not found")]
+    NotFound,
+    /// Wrong login or password: the same error whichever it was.
+    #[error("wrong login or password")]
+    BadCredentials,
+    #[error("sign-in locked until {until}")]
+    Locked { until: OffsetDateTime },
+    /// The password was right but the account cannot be used.
+    #[error("account is {0:?}")]
+    AccountUnavailable(propusk_core::account::AccountStatus),
     #[error("storage: {0}")]
     Store(#[from] propusk_store::StoreError),
     #[error("internal: {0}")]

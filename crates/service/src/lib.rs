@@ -10,13 +10,17 @@ use std::sync::Arc;
 
 use propusk_core::otp::CodePolicy;
 use propusk_core::password::Hasher;
+use propusk_core::signin::{AddressLimit, LockoutPolicy, SessionPolicy};
 use propusk_core::time::Clock;
 use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
 mod error;
+pub mod format;
 pub mod notify;
 pub mod registration;
+pub mod sessions;
+pub mod signin;
 
 pub use error::{FieldProblem, ServiceError};
 
@@ -31,4 +35,30 @@ pub struct Services {
     pub codes: CodePolicy,
     /// Where links in messages point, without a trailing slash.
     pub public_base: Arc<str>,
+    pub lockout: LockoutPolicy,
+    pub address_limit: AddressLimit,
+    pub sessions: SessionPolicy,
+}
+
+impl Services {
+    /// Services with the default policies; callers adjust the public fields.
+    pub fn new(
+        db: Db,
+        vault: Arc<KeyRing>,
+        hasher: Arc<Hasher>,
+        clock: Arc<dyn Clock>,
+        public_base: Arc<str>,
+    ) -> Services {
+        Services {
+            db,
+            vault,
+            hasher,
+            clock,
+            codes: CodePolicy::default(),
+            public_base,
+            lockout: LockoutPolicy::default(),
+            address_limit: AddressLimit::default(),
+            sessions: SessionPolicy::default(),
+        }
+    }
 }

@@ -2,79 +2,17 @@
 //! both databases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::sync::{Arc, Mutex};
-
 use propusk_core::Lang;
 use propusk_core::account::{AccountStatus, TrustLevel};
-use propusk_core::otp::CodePolicy;
-use propusk_core::password::{HashParams, Hasher};
 use propusk_core::time::Clock;
-use propusk_core::vault::KeyRing;
 use propusk_service::registration::Registration;
-use propusk_service::{ServiceError, Services, notify};
-use propusk_store::outbox::Channel;
-use propusk_store::{Db, DbOptions, accounts, audit};
-use propusk_testkit::{TestDb, both_backends};
-use time::{Duration, OffsetDateTime};
+use propusk_service::{ServiceError, notify};
+use propusk_store::{Db, accounts, audit};
+use propusk_testkit::both_backends;
+use time::Duration;
 
-/// A clock the test moves by hand.
-struct TestClock(Mutex<OffsetDateTime>);
-
-impl Clock for TestClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-impl TestClock {
-    fn advance(&self, d: Duration) {
-        *self.0.lock().unwrap() += d;
-    }
-}
-
-async fn services(tdb: &TestDb) -> (Services, Arc<TestClock>) {
-    let db = Db::connect(&tdb.url, &DbOptions::default()).await.unwrap();
-    db.migrate().await.unwrap();
-    let clock = Arc::new(TestClock(Mutex::new(propusk_core::time::truncate_micros(
-        OffsetDateTime::now_utc(),
-    ))));
-    let services = Services {
-        db,
-        vault: Arc::new(KeyRing::generate(&mut rand_core::OsRng)),
-        hasher: Arc::new(Hasher::new(HashParams::default(), &mut rand_core::OsRng).unwrap()),
-        clock: clock.clone(),
-        codes: CodePolicy::default(),
-        public_base: "http://propusk.test".into(),
-    };
-    (services, clock)
-}
-
-fn form(phone: &str) -> Registration {
-    Registration {
-        last_name: "Иванова".into(),
-        first_name: "Мария".into(),
-        middle_name: "Петровна".into(),
-        phone: phone.into(),
-        email: String::new(),
-        password: "Lilac-Harbour-71".into(),
-        pd_consent: true,
-        lang: Lang::Ru,
-    }
-}
-
-/// The code in the newest SMS to `phone`, read from the outbox as a person would.
-async fn last_code(s: &Services, phone: &str) -> String {
-    let messages = notify::recent(&s.db, &s.vault, 50).await.unwrap();
-    let m = messages
-        .iter()
-        .find(|m| m.channel == Channel::Sms && m.to == phone)
-        .expect("an SMS");
-    m.content
-        .body
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect()
-}
+mod common;
+use common::{form, last_code, services};
 
 both_backends! {
     async fn register_confirm_and_activate(tdb: TestDb) {

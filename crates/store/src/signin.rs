@@ -225,3 +225,16 @@ pub async fn reset(tx: &mut Tx, key: &str) -> Result<()> {
     });
     Ok(())
 }
+
+/// Has this account ever signed in successfully?
+pub async fn ever_succeeded(db: &Db, account_id: Uuid) -> Result<bool> {
+    let row: Option<(Uuid,)> = on_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT id FROM sign_in_events WHERE account_id = $1 AND result = 'success' LIMIT 1",
+        )
+        .bind(account_id)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.is_some())
+}

@@ -114,14 +114,15 @@ pub async fn start(
     let public_base = settings.public_base(addr);
     let grace = settings.shutdown_grace;
     let public_base_arc: Arc<str> = public_base.as_str().into();
-    let services = propusk_service::Services {
-        db: db.clone(),
-        vault: vault.clone(),
-        hasher: Arc::new(hasher),
-        clock: Arc::new(propusk_core::time::SystemClock),
-        codes: propusk_core::otp::CodePolicy::default(),
-        public_base: public_base_arc.clone(),
-    };
+    let mut services = propusk_service::Services::new(
+        db.clone(),
+        vault.clone(),
+        Arc::new(hasher),
+        Arc::new(propusk_core::time::SystemClock),
+        public_base_arc.clone(),
+    );
+    services.sessions.idle = settings.session_idle;
+    services.sessions.absolute = settings.session_absolute;
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings),

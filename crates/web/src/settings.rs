@@ -21,6 +21,10 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// The personal-data key ring; `None`: `DATA_DIR/keyring`.
     pub key_file: Option<PathBuf>,
+    /// A session unused this long ends.
+    pub session_idle: time::Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_absolute: time::Duration,
 }
 
 impl Default for Settings {
@@ -36,6 +40,8 @@ impl Default for Settings {
             shutdown_grace: Duration::from_secs(30),
             db_max_connections: 16,
             key_file: None,
+            session_idle: time::Duration::minutes(30),
+            session_absolute: time::Duration::hours(12),
         }
     }
 }

@@ -1,0 +1,332 @@
+//! Signing in with a phone, email or SNILS and a password.
+//!
+//! Order matters for safety: the per-address limit and the login's lock are
+//! checked, and the attempt is counted as a failure, *before* the password is
+//! verified. Many parallel guesses therefore all count, on every node; a right
+//! password then clears the count. Unknown logins have counters of their own
+//! and are verified against a dummy hash, so they look exactly like known ones.
+
+use propusk_core::Lang;
+use propusk_core::account::{AccountStatus, ContactChannel};
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_core::ident::{Email, Phone, Snils};
+use propusk_core::signin::device_summary;
+use propusk_store::sessions::Stage;
+use propusk_store::signin::{self, EventRow, Outcome};
+use propusk_store::{accounts, audit};
+use rand_core::OsRng;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::notify::{self, Content};
+use crate::sessions::{NewSession, device_hash};
+use crate::{Result, ServiceError, Services};
+
+/// Who is asking: read from the request by the web layer.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+    /// The browser's long-lived device cookie, if it sent one.
+    pub device_token: Option<String>,
+    pub lang: Lang,
+}
+
+impl Client {
+    pub(crate) fn device_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "ip": self.ip,
+            "device": device_summary(&self.user_agent),
+        }))
+        .unwrap_or_default()
+    }
+}
+
+/// What a person typed as their login, recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Phone(Phone),
+    Email(Email),
+    Snils(Snils),
+}
+
+impl Login {
+    /// Email if it has `@`; SNILS if written as SNILS or if it is not a
+    /// mobile number; otherwise a phone. `None` when it is none of these.
+    pub fn parse(input: &str) -> Option<Login> {
+        let s = input.trim();
+        if s.contains('@') {
+            return Email::parse(s).ok().map(Login::Email);
+        }
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let looks_like_mobile =
+            s.starts_with('+') || (digits.len() == 11 && matches!(&digits[..2], "79" | "89"));
+        if !looks_like_mobile && let Ok(snils) = Snils::parse(s) {
+            return Some(Login::Snils(snils));
+        }
+        Phone::parse(s)
+            .ok()
+            .map(Login::Phone)
+            .or_else(|| Snils::parse(s).ok().map(Login::Snils))
+    }
+
+    fn index_domain(&self) -> (&'static str, &str) {
+        match self {
+            Login::Phone(p) => ("phone", p.as_str()),
+            Login::Email(e) => ("email", e.as_str()),
+            Login::Snils(s) => ("snils", s.as_str()),
+        }
+    }
+}
+
+/// A successful password step.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub session: NewSession,
+    pub account_id: Uuid,
+    /// `SecondFactor` when the account has one on: the session is not yet usable.
+    pub stage: Stage,
+}
+
+impl Services {
+    async fn find_account(&self, login: &Login) -> Result<Option<Uuid>> {
+        let (domain, value) = login.index_domain();
+        let index = self.vault.blind_index_hex(domain, value);
+        Ok(match login {
+            Login::Phone(_) => {
+                accounts::find_confirmed_contact(&self.db, ContactChannel::Phone, &index)
+                    .await?
+                    .map(|c| c.account_id)
+            }
+            Login::Email(_) => {
+                accounts::find_confirmed_contact(&self.db, ContactChannel::Email, &index)
+                    .await?
+                    .map(|c| c.account_id)
+            }
+            Login::Snils(_) => accounts::find_by_snils(&self.db, &index).await?,
+        })
+    }
+
+    fn event(&self, client: &Client, account: Option<Uuid>, result: Outcome) -> EventRow {
+        let id = Uuid::now_v7();
+        EventRow {
+            id,
+            at: self.clock.now(),
+            account_id: account,
+            ip_index: self.vault.blind_index_hex("ip", &client.ip),
+            device: self.vault.seal(
+                &mut OsRng,
+                &client.device_json(),
+                format!("sign_in:{id}").as_bytes(),
+            ),
+            device_hash: None,
+            result,
+        }
+    }
+
+    async fn record_only(&self, event: &EventRow) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        signin::record(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn sign_in(&self, login: &str, password: &str, client: &Client) -> Result<SignedIn> {
+        let now = self.clock.now();
+        let ip_index = self.vault.blind_index_hex("ip", &client.ip);
+        let recent =
+            signin::failures_from(&self.db, &ip_index, now - self.address_limit.window).await?;
+        if let Some(retry_at) = self.address_limit.check(now, &recent) {
+            self.record_only(&self.event(client, None, Outcome::RateLimited))
+                .await?;
+            return Err(ServiceError::RateLimited { retry_at });
+        }
+
+        let parsed = Login::parse(login);
+        let account = match &parsed {
+            Some(l) => self.find_account(l).await?,
+            None => None,
+        };
+        let lock_key = match (&account, &parsed) {
+            (Some(id), _) => format!("account:{id}"),
+            (None, Some(l)) => {
+                let (domain, value) = l.index_domain();
+                format!("login:{}", self.vault.blind_index_hex(domain, value))
+            }
+            (None, None) => format!(
+                "login:{}",
+                self.vault
+                    .blind_index_hex("raw", &login.trim().to_lowercase())
+            ),
+        };
+
+        // Count the attempt before checking the password (see the module doc).
+        let mut tx = self.db.begin().await?;
+        let lock = signin::lock_of(&mut tx, &lock_key).await?;
+        if let Some(until) = lock.locked_until.filter(|u| *u > now) {
+            signin::record(&mut tx, &self.event(client, account, Outcome::Locked)).await?;
+            tx.commit().await?;
+            return Err(ServiceError::Locked { until });
+        }
+        let failures = signin::count_failure(&mut tx, &lock_key, now).await?;
+        if let Some(d) = self.lockout.lock_for(failures) {
+            signin::set_locked_until(&mut tx, &lock_key, now + d).await?;
+            if let Some(id) = account {
+                let event = NewEvent::new(Actor::system(), "sign_in.locked")
+                    .subject(format!("account:{id}"))
+                    .details(
+                        serde_json::json!({ "failures": failures, "minutes": d.whole_minutes() }),
+                    );
+                audit::append(&mut tx, now, &event).await?;
+            }
+        }
+        tx.commit().await?;
+
+        let row = match account {
+            Some(id) => Some(accounts::get(&self.db, id).await?),
+            None => None,
+        };
+        let hasher = self.hasher.clone();
+        let typed = password.to_owned();
+        let stored = row.as_ref().map(|r| r.password_hash.clone());
+        let verified =
+            tokio::task::spawn_blocking(move || hasher.verify(&typed, stored.as_deref()))
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))?
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+
+        let Some(row) = row.filter(|_| verified.ok) else {
+            self.record_only(&self.event(client, account, Outcome::WrongPassword))
+                .await?;
+            return Err(ServiceError::BadCredentials);
+        };
+        if row.status != AccountStatus::Active {
+            return Err(ServiceError::AccountUnavailable(row.status));
+        }
+
+        let device_token = client
+            .device_token
+            .clone()
+            .unwrap_or_else(crate::sessions::new_secret);
+        let hash = device_hash(&device_token);
+        let known = signin::known_device(&self.db, row.id, &hash).await?;
+        let first_ever = !signin::ever_succeeded(&self.db, row.id).await?;
+        let rehashed = if verified.needs_rehash {
+            let hasher = self.hasher.clone();
+            let typed = password.to_owned();
+            Some(
+                tokio::task::spawn_blocking(move || hasher.hash(&typed, &mut OsRng))
+                    .await
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+
+        let mut tx = self.db.begin().await?;
+        signin::reset(&mut tx, &lock_key).await?;
+        if let Some(fresh) = &rehashed {
+            accounts::set_password_hash(&mut tx, row.id, fresh, now).await?;
+        }
+        let stage = Stage::Full;
+        let mut session = self.open_session(&mut tx, row.id, stage, client).await?;
+        if client.device_token.is_none() {
+            session.device_token = Some(device_token);
+        }
+        let mut event = self.event(client, Some(row.id), Outcome::Success);
+        event.device_hash = Some(hash);
+        signin::record(&mut tx, &event).await?;
+        let audit_event = NewEvent::new(Actor::citizen(row.id), "sign_in.succeeded")
+            .subject(format!("account:{}", row.id))
+            .details(serde_json::json!({
+                "session": session.id,
+                "new_device": !known,
+                "rehashed": verified.needs_rehash,
+            }));
+        audit::append(&mut tx, now, &audit_event).await?;
+        if !known && !first_ever {
+            self.notify_account(&mut tx, row.id, &new_device_notice(client, now))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(SignedIn {
+            session,
+            account_id: row.id,
+            stage,
+        })
+    }
+
+    /// Sends a security notice to every confirmed contact of an account.
+    pub(crate) async fn notify_account(
+        &self,
+        tx: &mut propusk_store::Tx,
+        account_id: Uuid,
+        content: &Content,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        for c in accounts::contacts_of(&self.db, account_id).await? {
+            if c.confirmed_at.is_none() || c.removed_at.is_some() {
+                continue;
+            }
+            let value = self
+                .vault
+                .open_str(&c.value, &format!("contact:{}", c.id))
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let channel = match c.channel {
+                ContactChannel::Phone => propusk_store::outbox::Channel::Sms,
+                ContactChannel::Email => propusk_store::outbox::Channel::Email,
+            };
+            notify::enqueue(tx, &self.vault, channel, &value, content, now).await?;
+        }
+        Ok(())
+    }
+}
+
+fn new_device_notice(client: &Client, at: OffsetDateTime) -> Content {
+    let device = device_summary(&client.user_agent);
+    let when = crate::format::moscow_time(at);
+    match client.lang {
+        Lang::Ru => Content {
+            subject: "Вход с нового устройства".into(),
+            body: format!(
+                "Пропуск: вход в вашу учётную запись {when} (МСК), {device}, IP {}. \
+                 Если это были не вы, смените пароль и завершите чужие сеансы в личном кабинете.",
+                client.ip
+            ),
+        },
+        Lang::En => Content {
+            subject: "Sign-in from a new device".into(),
+            body: format!(
+                "Propusk: your account was signed in to at {when} (Moscow time), {device}, IP {}. \
+                 If it was not you, change your password and end other sessions in your cabinet.",
+                client.ip
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_are_recognised() {
+        assert!(matches!(
+            Login::parse("anna@example.ru"),
+            Some(Login::Email(_))
+        ));
+        assert!(matches!(
+            Login::parse("+7 916 700-00-01"),
+            Some(Login::Phone(_))
+        ));
+        assert!(matches!(Login::parse("89167000001"), Some(Login::Phone(_))));
+        assert!(matches!(
+            Login::parse("112-233-445 95"),
+            Some(Login::Snils(_))
+        ));
+        assert!(matches!(Login::parse("11223344595"), Some(Login::Snils(_))));
+        assert_eq!(Login::parse("hello"), None);
+        assert_eq!(Login::parse(""), None);
+    }
+}
