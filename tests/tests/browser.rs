@@ -92,12 +92,12 @@ async fn home_page_fits_a_320px_screen() {
 }
 
 #[tokio::test]
-async fn a_person_registers_and_confirms_the_phone() {
+async fn a_person_registers_confirms_signs_in_and_out() {
     let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
     let base = app.base.clone();
     let http = app.http.clone();
     Browser::run(
-        "a_person_registers_and_confirms_the_phone",
+        "a_person_registers_confirms_signs_in_and_out",
         |c| async move {
             c.goto(&format!("{base}/")).await?;
             c.find(Locator::LinkText("Создать учётную запись"))
@@ -158,6 +158,48 @@ async fn a_person_registers_and_confirms_the_phone() {
                 .click()
                 .await?;
             wait_for_heading(&c, "Учётная запись подтверждена").await?;
+
+            // Sign in with the phone written another way, see the cabinet.
+            c.find(Locator::Css("main a[href='/login']"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Вход").await?;
+            c.find(Locator::Id("login"))
+                .await?
+                .send_keys("+7 916 700-00-09")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys("Lilac-Harbour-71")
+                .await?;
+            c.find(Locator::Css("form[action='/login'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Смирнова Ольга").await?;
+            c.find(Locator::LinkText("Активные сеансы"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Активные сеансы").await?;
+            let table = c.find(Locator::Css("table")).await?.text().await?;
+            ensure(table.contains("этот сеанс"), format!("sessions: {table}"))?;
+            if let Ok(dir) = std::env::var("PROPUSK_SCREENSHOTS") {
+                let png = c.screenshot().await?;
+                std::fs::write(format!("{dir}/cabinet_sessions.png"), png)?;
+            }
+            // Sign out from the header: back on the home page, signed out.
+            c.find(Locator::Css("form[action='/logout'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(
+                &c,
+                "Пропуск — ваш доступ к госуслугам и финансовым сервисам",
+            )
+            .await?;
+            c.find(Locator::Css("header a[href='/login']")).await?;
             Ok(())
         },
     )

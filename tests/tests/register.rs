@@ -2,48 +2,9 @@
 //! SMS code from the demo outbox, and confirmation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+use propusk_e2e::pages::{get_csrf, latest_code, registration as form};
 use propusk_e2e::{TestApp, both_backends};
 use propusk_testkit::Backend;
-use serde_json::Value;
-
-fn csrf_of(html: &str) -> String {
-    let at =
-        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[at..at + 64].to_owned()
-}
-
-async fn get_csrf(app: &TestApp, path: &str) -> String {
-    csrf_of(&app.get(path).await.text().await.unwrap())
-}
-
-fn form(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("csrf", csrf.to_owned()),
-        ("last_name", "Петрова".into()),
-        ("first_name", "Анна".into()),
-        ("middle_name", "Сергеевна".into()),
-        ("phone", phone.to_owned()),
-        ("email", String::new()),
-        ("password", password.to_owned()),
-        ("pd_consent", "yes".into()),
-    ]
-}
-
-async fn latest_code(app: &TestApp, phone: &str) -> String {
-    let outbox: Value = app.get("/dev/outbox.json").await.json().await.unwrap();
-    let sms = outbox
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["channel"] == "sms" && m["to"] == phone)
-        .expect("sms");
-    sms["body"]
-        .as_str()
-        .unwrap()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect()
-}
 
 both_backends! {
     async fn register_and_confirm_over_http(db: TestDb) {

@@ -15,6 +15,7 @@ use propusk_core::time::Clock;
 use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
+pub mod cabinet;
 mod error;
 pub mod format;
 pub mod notify;

@@ -1,12 +1,11 @@
 //! CSRF protection for forms: a random token in a cookie and the same token in
 //! a hidden field of every state-changing form (double submit). A cross-site
 //! page can make the browser send the cookie but cannot read it to fill the
-//! field. Once sessions exist, the token moves into the session row.
+//! field. The token is rotated at sign-in, so one seen or planted before
+//! (login CSRF) is useless in the signed-in session.
 
 use axum::extract::State;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::HeaderValue;
-use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -14,53 +13,45 @@ use rand_core::RngCore;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
+use crate::cookies;
 use crate::error::WebError;
-
-/// `__Host-` cookies must be Secure, which plain-http demo runs cannot set.
-fn cookie_name(https: bool) -> &'static str {
-    if https {
-        "__Host-propusk_csrf"
-    } else {
-        "propusk_csrf"
-    }
-}
 
 /// This request's token, for the hidden field of its forms.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-fn read_cookie(parts: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    parts
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, v)| *k == name && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|(_, v)| v.to_owned())
-}
-
 /// Middleware: makes sure every request has a token, setting the cookie when new.
 pub async fn ensure_token(State(https): State<bool>, mut req: Request, next: Next) -> Response {
-    let name = cookie_name(https);
-    let (token, fresh) = match read_cookie(req.headers(), name) {
+    let name = cookies::name("propusk_csrf", https);
+    let (token, fresh) = match cookies::read_hex(req.headers(), &name, 64) {
         Some(t) => (t, false),
-        None => {
-            let mut bytes = [0u8; 32];
-            rand_core::OsRng.fill_bytes(&mut bytes);
-            (hex::encode(bytes), true)
-        }
+        None => (new_token(), true),
     };
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
-    if fresh {
-        let secure = if https { "; Secure" } else { "" };
-        let cookie = format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax{secure}");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(SET_COOKIE, v);
-        }
+    // A handler that rotated the token (sign-in) has set the cookie itself.
+    if fresh && res.extensions().get::<Rotated>().is_none() {
+        cookies::set(&mut res, &name, &token, None, https);
     }
     res
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Marks a response whose handler set a new CSRF cookie.
+#[derive(Clone, Copy)]
+struct Rotated;
+
+/// Gives the browser a new token: after sign-in, so that a token planted or
+/// seen before it is worth nothing afterwards.
+pub fn rotate(res: &mut Response, https: bool) {
+    let name = cookies::name("propusk_csrf", https);
+    cookies::set(res, &name, &new_token(), None, https);
+    res.extensions_mut().insert(Rotated);
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {

@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod cookies;
 mod csrf;
 mod error;
 mod health;
@@ -17,6 +18,7 @@ mod metrics;
 mod middleware;
 mod pages;
 mod server;
+mod session;
 mod settings;
 mod state;
 

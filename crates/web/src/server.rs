@@ -176,7 +176,7 @@ pub fn build_router(state: AppState) -> Router {
     let _ = metrics::handle();
     let (api, openapi) = api::router();
     let mut router = Router::new()
-        .merge(pages::router(state.settings.is_https()))
+        .merge(pages::router(&state))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

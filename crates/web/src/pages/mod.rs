@@ -10,13 +10,15 @@ use propusk_core::Lang;
 use crate::error::WebError;
 use crate::i18n::{Tr, UserLang};
 
+pub mod cabinet;
 pub mod dev;
 pub mod home;
+pub mod login;
 pub mod register;
 
-/// The page routes. Only they get the CSRF cookie: the API and probes are
-/// not browser forms and should not set cookies.
-pub fn router(https: bool) -> axum::Router<crate::state::AppState> {
+/// The page routes. Only they get the CSRF cookie and the session look-up:
+/// the API and probes are not browser forms and should not set cookies.
+pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppState> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/", get(home::page))
@@ -27,10 +29,21 @@ pub fn router(https: bool) -> axum::Router<crate::state::AppState> {
         )
         .route("/register/resend", post(register::resend))
         .route("/register/done", get(register::done))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/cabinet", get(cabinet::overview))
+        .route("/cabinet/sessions", get(cabinet::sessions))
+        .route("/cabinet/sessions/end", post(cabinet::end_session))
+        .route("/cabinet/sessions/end-others", post(cabinet::end_others))
+        .route("/cabinet/history", get(cabinet::history))
         .route("/dev/outbox", get(dev::outbox_page))
         .route("/dev/outbox.json", get(dev::outbox_json))
         .layer(axum::middleware::from_fn_with_state(
-            https,
+            state.clone(),
+            crate::session::resolve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.is_https(),
             crate::csrf::ensure_token,
         ))
 }
@@ -46,6 +59,10 @@ pub struct PageCtx {
     pub icon_url: &'static str,
     pub logo_url: &'static str,
     pub version: &'static str,
+    /// Someone is signed in: the header offers the cabinet and signing out.
+    pub signed_in: bool,
+    /// For the sign-out form in the header.
+    pub csrf: String,
 }
 
 impl PageCtx {
@@ -69,6 +86,8 @@ impl PageCtx {
             icon_url: crate::assets::url("favicon.svg"),
             logo_url: crate::assets::url("logo.svg"),
             version: env!("CARGO_PKG_VERSION"),
+            signed_in: false,
+            csrf: String::new(),
         }
     }
 }
@@ -77,11 +96,30 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let UserLang(lang) = UserLang::from_request_parts(parts, state).await?;
-        Ok(PageCtx::new(lang, parts.uri.path()))
+        let mut ctx = PageCtx::new(lang, parts.uri.path());
+        ctx.signed_in = crate::session::signed_in(parts);
+        if let Some(t) = parts.extensions.get::<crate::csrf::CsrfToken>() {
+            ctx.csrf = t.0.clone();
+        }
+        Ok(ctx)
     }
 }
 
 /// Renders a page template; a template failure is an internal error.
+/// A form that carries nothing but its CSRF token.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoFields {}
+
+/// A service error that no page handles itself.
+pub fn service_error(e: propusk_service::ServiceError) -> WebError {
+    use propusk_service::ServiceError;
+    match e {
+        ServiceError::Store(s) => s.into(),
+        ServiceError::NotFound => WebError::NotFound,
+        other => WebError::Internal(other.to_string()),
+    }
+}
+
 pub fn render(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())
 }

@@ -111,7 +111,7 @@ pub async fn submit(
             })?;
             Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response())
         }
-        Err(e) => Err(service_error(e)),
+        Err(e) => Err(super::service_error(e)),
     }
 }
 
@@ -120,13 +120,6 @@ fn wait_message(ctx: &PageCtx, retry_at: time::OffsetDateTime, state: &AppState)
         .whole_seconds()
         .max(1);
     ctx.t.get_arg("register-code-wait", "seconds", seconds)
-}
-
-fn service_error(e: ServiceError) -> WebError {
-    match e {
-        ServiceError::Store(s) => s.into(),
-        other => WebError::Internal(other.to_string()),
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,7 +179,7 @@ pub async fn confirm(
         }
         Err(ServiceError::CodeExpired) => ctx.t.get("register-code-expired"),
         Err(ServiceError::CodeExhausted) => ctx.t.get("register-code-exhausted"),
-        Err(e) => return Err(service_error(e)),
+        Err(e) => return Err(super::service_error(e)),
     };
     let page = ConfirmPage {
         ctx,
@@ -214,7 +207,7 @@ pub async fn resend(
             None,
         ),
         Err(ServiceError::Conflict) => return Ok(Redirect::to("/register/done").into_response()),
-        Err(e) => return Err(service_error(e)),
+        Err(e) => return Err(super::service_error(e)),
     };
     let page = ConfirmPage {
         ctx,

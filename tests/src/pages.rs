@@ -1,0 +1,109 @@
+//! Acting as a person over plain HTTP: reading form tokens, registering,
+//! reading codes from the demo outbox, signing in.
+
+use serde_json::Value;
+
+use crate::TestApp;
+
+pub const PASSWORD: &str = "Lilac-Harbour-71";
+
+/// The CSRF token in a page's first form.
+pub fn csrf_of(html: &str) -> String {
+    let at =
+        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..at + 64].to_owned()
+}
+
+pub async fn get_csrf(app: &TestApp, path: &str) -> String {
+    csrf_of(&app.get(path).await.text().await.unwrap())
+}
+
+/// The registration form of Анна Сергеевна Петрова with this phone and password.
+pub fn registration(csrf: &str, phone: &str, password: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf.to_owned()),
+        ("last_name", "Петрова".into()),
+        ("first_name", "Анна".into()),
+        ("middle_name", "Сергеевна".into()),
+        ("phone", phone.to_owned()),
+        ("email", String::new()),
+        ("password", password.to_owned()),
+        ("pd_consent", "yes".into()),
+    ]
+}
+
+/// The digits of the newest SMS to `phone` (normalized, `+7…`) in the demo outbox.
+pub async fn latest_code(app: &TestApp, phone: &str) -> String {
+    let outbox: Value = app.get("/dev/outbox.json").await.json().await.unwrap();
+    let sms = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["channel"] == "sms" && m["to"] == phone)
+        .expect("sms");
+    sms["body"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// Registers and confirms `phone` (normalized, `+7…`) with [`PASSWORD`]. Needs demo mode.
+pub async fn register(app: &TestApp, phone: &str) {
+    let csrf = get_csrf(app, "/register").await;
+    let r = app
+        .http
+        .post(app.url("/register"))
+        .form(&registration(&csrf, phone, PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "registration");
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let registration = location.split("r=").nth(1).unwrap().to_owned();
+    let code = latest_code(app, phone).await;
+    let r = app
+        .http
+        .post(app.url("/register/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("registration", registration.as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "confirmation");
+}
+
+/// Posts the sign-in form with this client (its cookies) and returns the answer.
+pub async fn sign_in(
+    app: &TestApp,
+    http: &reqwest::Client,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = http.get(app.url("/login")).send().await.unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    http.post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", login),
+            ("password", password),
+            ("next", "/cabinet"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The value of a `Set-Cookie` named `name` in a response, if any.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
