@@ -96,6 +96,8 @@ pub struct SessionPolicy {
     /// `last_seen` is written at most this often, so reading pages is not a
     /// database write each time.
     pub touch_every: Duration,
+    /// A session waiting for the second factor lives this long at most.
+    pub pending: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -104,6 +106,7 @@ impl Default for SessionPolicy {
             idle: Duration::minutes(30),
             absolute: Duration::hours(12),
             touch_every: Duration::minutes(1),
+            pending: Duration::minutes(10),
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum ServiceError {
     /// Wrong login or password: the same error whichever it was.
     #[error("wrong login or password")]
     BadCredentials,
+    /// A TOTP, backup or SMS code at the factor step was not right.
+    #[error("wrong second-factor code")]
+    WrongFactorCode,
     #[error("sign-in locked until {until}")]
     Locked { until: OffsetDateTime },
     /// The password was right but the account cannot be used.

@@ -17,11 +17,13 @@ use propusk_store::Db;
 
 pub mod cabinet;
 mod error;
+pub mod factor;
 pub mod format;
 pub mod notify;
 pub mod registration;
 pub mod sessions;
 pub mod signin;
+mod sms_codes;
 
 pub use error::{FieldProblem, ServiceError};
 

@@ -10,22 +10,20 @@ use propusk_core::account::{
 };
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::ident::{Email, Phone};
-use propusk_core::otp::{self, Attempt};
 use propusk_core::password::{self, PersonalData};
 use propusk_store::accounts::{self, AccountRow, ContactRow};
 use propusk_store::outbox::Channel;
-use propusk_store::{StoreError, audit, codes};
+use propusk_store::{StoreError, audit};
 use rand_core::OsRng;
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::notify::{self, Content};
+use crate::sms_codes::Purpose;
 use crate::{FieldProblem, Result, ServiceError, Services};
 
 /// Version of the consent text to personal-data processing (152-FZ) shown on
 /// the form; stored with each account so we know which text was accepted.
 pub const PD_CONSENT_VERSION: &str = "2026-11-v1";
-const CONFIRM_CONTACT: &str = "confirm_contact";
 
 /// The registration form as typed.
 #[derive(Debug, Clone, Default)]
@@ -272,46 +270,15 @@ impl Services {
         phone: &str,
         lang: Lang,
     ) -> Result<()> {
-        let now = self.clock.now();
-        let sent =
-            codes::sent_since(&self.db, &contact.value_index, now - self.codes.window).await?;
-        if let Err(refused) = self.codes.may_send(now, &sent) {
-            let retry_at = match refused {
-                otp::SendRefused::TooSoon { retry_at }
-                | otp::SendRefused::QuotaReached { retry_at } => retry_at,
-            };
-            return Err(ServiceError::RateLimited { retry_at });
-        }
-        let code = self.codes.generate(&mut OsRng);
-        let code_id = Uuid::now_v7();
-        let row = codes::CodeRow {
-            id: code_id,
-            purpose: CONFIRM_CONTACT.into(),
-            subject: contact.id.to_string(),
-            contact_index: contact.value_index.clone(),
-            code_mac: self.code_mac(code_id, &code),
-            issued_at: now,
-            expires_at: now + self.codes.ttl,
-            failed: 0,
-            used_at: None,
-        };
-        codes::issue(tx, &row).await?;
-        let body = match lang {
-            Lang::Ru => format!("Пропуск: код подтверждения {code}. Никому его не сообщайте."),
-            Lang::En => format!("Propusk: your confirmation code is {code}. Never share it."),
-        };
-        let content = Content {
-            subject: String::new(),
-            body,
-        };
-        notify::enqueue(tx, &self.vault, Channel::Sms, phone, &content, now).await?;
-        Ok(())
-    }
-
-    /// Keyed hash of a code, bound to its row so equal codes never share a hash.
-    fn code_mac(&self, code_id: Uuid, code: &str) -> String {
-        self.vault
-            .blind_index_hex("otp", &format!("{code_id}:{code}"))
+        self.send_sms_code(
+            tx,
+            Purpose::ConfirmContact,
+            &contact.id.to_string(),
+            &contact.value_index,
+            phone,
+            lang,
+        )
+        .await
     }
 
     fn phone_contact(contacts: Vec<ContactRow>) -> Option<ContactRow> {
@@ -346,7 +313,6 @@ impl Services {
     /// Checks the SMS code of a registration; the right one activates the
     /// account at the simplified trust level.
     pub async fn confirm_phone(&self, registration: Uuid, typed: &str) -> Result<()> {
-        let typed = otp::normalize_input(typed);
         let Some(contact) =
             Self::phone_contact(accounts::contacts_of(&self.db, registration).await?)
         else {
@@ -356,33 +322,22 @@ impl Services {
         };
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let Some(code) =
-            codes::claim_latest(&mut tx, CONFIRM_CONTACT, &contact.id.to_string()).await?
-        else {
-            return Err(ServiceError::CodeExpired);
-        };
-        // Compared without an early exit: timing says nothing about how much matched.
-        let matches: bool = self
-            .code_mac(code.id, &typed)
-            .as_bytes()
-            .ct_eq(code.code_mac.as_bytes())
-            .into();
-        let failed = u32::try_from(code.failed).unwrap_or(u32::MAX);
-        match self.codes.judge(now, code.issued_at, failed, matches) {
-            Attempt::Accepted => {}
-            Attempt::Wrong { tries_left } => {
-                codes::record_failure(&mut tx, code.id).await?;
+        match self
+            .check_sms_code(
+                &mut tx,
+                Purpose::ConfirmContact,
+                &contact.id.to_string(),
+                typed,
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(e @ (ServiceError::WrongCode { .. } | ServiceError::CodeExhausted)) => {
                 tx.commit().await?;
-                return Err(ServiceError::WrongCode { tries_left });
+                return Err(e);
             }
-            Attempt::Exhausted => {
-                codes::record_failure(&mut tx, code.id).await?;
-                tx.commit().await?;
-                return Err(ServiceError::CodeExhausted);
-            }
-            Attempt::Expired => return Err(ServiceError::CodeExpired),
+            Err(e) => return Err(e),
         }
-        codes::mark_used(&mut tx, code.id, now).await?;
         match accounts::confirm_contact(&mut tx, contact.id, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict),

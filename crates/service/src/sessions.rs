@@ -125,7 +125,9 @@ impl Services {
             return Ok(None);
         }
         let now = self.clock.now();
-        if !self.sessions.alive(row.created_at, row.last_seen_at, now) {
+        let pending_too_long =
+            row.stage == Stage::SecondFactor && now >= row.created_at + self.sessions.pending;
+        if pending_too_long || !self.sessions.alive(row.created_at, row.last_seen_at, now) {
             let mut tx = self.db.begin().await?;
             match sessions::end(&mut tx, row.account_id, row.id, "expired", now).await {
                 Ok(()) | Err(StoreError::NotFound) => {}

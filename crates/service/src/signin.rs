@@ -107,7 +107,12 @@ impl Services {
         })
     }
 
-    fn event(&self, client: &Client, account: Option<Uuid>, result: Outcome) -> EventRow {
+    pub(crate) fn event(
+        &self,
+        client: &Client,
+        account: Option<Uuid>,
+        result: Outcome,
+    ) -> EventRow {
         let id = Uuid::now_v7();
         EventRow {
             id,
@@ -204,13 +209,6 @@ impl Services {
             return Err(ServiceError::AccountUnavailable(row.status));
         }
 
-        let device_token = client
-            .device_token
-            .clone()
-            .unwrap_or_else(crate::sessions::new_secret);
-        let hash = device_hash(&device_token);
-        let known = signin::known_device(&self.db, row.id, &hash).await?;
-        let first_ever = !signin::ever_succeeded(&self.db, row.id).await?;
         let rehashed = if verified.needs_rehash {
             let hasher = self.hasher.clone();
             let typed = password.to_owned();
@@ -223,38 +221,95 @@ impl Services {
         } else {
             None
         };
-
-        let mut tx = self.db.begin().await?;
-        signin::reset(&mut tx, &lock_key).await?;
         if let Some(fresh) = &rehashed {
+            let mut tx = self.db.begin().await?;
             accounts::set_password_hash(&mut tx, row.id, fresh, now).await?;
+            tx.commit().await?;
         }
-        let stage = Stage::Full;
-        let mut session = self.open_session(&mut tx, row.id, stage, client).await?;
-        if client.device_token.is_none() {
-            session.device_token = Some(device_token);
-        }
-        let mut event = self.event(client, Some(row.id), Outcome::Success);
-        event.device_hash = Some(hash);
-        signin::record(&mut tx, &event).await?;
-        let audit_event = NewEvent::new(Actor::citizen(row.id), "sign_in.succeeded")
-            .subject(format!("account:{}", row.id))
-            .details(serde_json::json!({
-                "session": session.id,
-                "new_device": !known,
-                "rehashed": verified.needs_rehash,
-            }));
-        audit::append(&mut tx, now, &audit_event).await?;
-        if !known && !first_ever {
-            self.notify_account(&mut tx, row.id, &new_device_notice(client, now))
+
+        if self.has_second_factor(row.id).await? {
+            // The lock stays with the factor step; see `signin::refund`.
+            let mut tx = self.db.begin().await?;
+            signin::refund(&mut tx, &lock_key, lock).await?;
+            let session = self
+                .open_session(&mut tx, row.id, Stage::SecondFactor, client)
                 .await?;
+            tx.commit().await?;
+            return Ok(SignedIn {
+                session,
+                account_id: row.id,
+                stage: Stage::SecondFactor,
+            });
         }
-        tx.commit().await?;
+        let session = self
+            .finish_sign_in(
+                row.id,
+                None,
+                client,
+                serde_json::json!({ "factor": null, "rehashed": rehashed.is_some() }),
+            )
+            .await?;
         Ok(SignedIn {
             session,
             account_id: row.id,
-            stage,
+            stage: Stage::Full,
         })
+    }
+
+    /// The last step of every successful sign-in: clears the failure count,
+    /// ends the half-way session if there was one, opens the full session
+    /// under a new id, records history and audit, and tells the owner about a
+    /// new device.
+    pub(crate) async fn finish_sign_in(
+        &self,
+        account_id: Uuid,
+        pending: Option<Uuid>,
+        client: &Client,
+        details: serde_json::Value,
+    ) -> Result<NewSession> {
+        let now = self.clock.now();
+        let device_token = client
+            .device_token
+            .clone()
+            .unwrap_or_else(crate::sessions::new_secret);
+        let hash = device_hash(&device_token);
+        let known = signin::known_device(&self.db, account_id, &hash).await?;
+        let first_ever = !signin::ever_succeeded(&self.db, account_id).await?;
+
+        let mut tx = self.db.begin().await?;
+        signin::reset(&mut tx, &format!("account:{account_id}")).await?;
+        if let Some(p) = pending {
+            match propusk_store::sessions::end(&mut tx, account_id, p, "second_factor_passed", now)
+                .await
+            {
+                Ok(()) | Err(propusk_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut session = self
+            .open_session(&mut tx, account_id, Stage::Full, client)
+            .await?;
+        if client.device_token.is_none() {
+            session.device_token = Some(device_token);
+        }
+        let mut event = self.event(client, Some(account_id), Outcome::Success);
+        event.device_hash = Some(hash);
+        signin::record(&mut tx, &event).await?;
+        let mut details = details;
+        if let Some(map) = details.as_object_mut() {
+            map.insert("session".into(), serde_json::json!(session.id));
+            map.insert("new_device".into(), serde_json::json!(!known));
+        }
+        let audit_event = NewEvent::new(Actor::citizen(account_id), "sign_in.succeeded")
+            .subject(format!("account:{account_id}"))
+            .details(details);
+        audit::append(&mut tx, now, &audit_event).await?;
+        if !known && !first_ever {
+            self.notify_account(&mut tx, account_id, &new_device_notice(client, now))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(session)
     }
 
     /// Sends a security notice to every confirmed contact of an account.

@@ -14,6 +14,7 @@ pub mod codes;
 mod db;
 mod dialect;
 mod error;
+pub mod factors;
 pub mod outbox;
 pub mod sessions;
 pub mod signin;

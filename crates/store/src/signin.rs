@@ -238,3 +238,22 @@ pub async fn ever_succeeded(db: &Db, account_id: Uuid) -> Result<bool> {
     });
     Ok(row.is_some())
 }
+
+/// Takes back the failure counted before a password that turned out right
+/// when the second factor is still to come, restoring the lock as it was
+/// before that count (`before`, read in the same attempt). The factor step
+/// counts and clears on its own, so a right password alone never wipes out
+/// failures of the factor.
+pub async fn refund(tx: &mut Tx, key: &str, before: Lock) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE login_locks SET failures = failures - 1, locked_until = $2 \
+             WHERE lock_key = $1 AND failures > 0",
+        )
+        .bind(key)
+        .bind(before.locked_until)
+        .execute(conn)
+        .await?;
+    });
+    Ok(())
+}

@@ -3,6 +3,7 @@
 
 use propusk_core::account::{AccountKind, AccountStatus};
 use propusk_store::accounts::{self, AccountRow};
+use propusk_store::factors;
 use propusk_store::sessions::{self, SessionRow, Stage};
 use propusk_store::signin::{self, EventRow, Outcome};
 use propusk_store::{Db, DbOptions, StoreError};
@@ -170,5 +171,44 @@ both_backends! {
         tx.rollback().await.unwrap();
         assert_eq!(accounts::find_by_snils(&db, "snils-1").await.unwrap(), Some(a));
         assert_eq!(accounts::find_by_snils(&db, "snils-2").await.unwrap(), None);
+    }
+
+    async fn totp_steps_and_backup_codes_are_accepted_once(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let a = account(&db).await;
+        let t = now();
+        let mut tx = db.begin().await.unwrap();
+        assert!(factors::start_totp(&mut tx, a, b"sealed-1", t).await.unwrap());
+        assert!(factors::start_totp(&mut tx, a, b"sealed-2", t).await.unwrap(), "enrolment restarts");
+        assert!(factors::accept_step(&mut tx, a, 100).await.unwrap());
+        assert!(!factors::accept_step(&mut tx, a, 100).await.unwrap(), "same step refused");
+        assert!(!factors::accept_step(&mut tx, a, 99).await.unwrap(), "older step refused");
+        assert!(factors::confirm_totp(&mut tx, a, t).await.unwrap());
+        assert!(!factors::start_totp(&mut tx, a, b"sealed-3", t).await.unwrap(), "a confirmed key stays");
+        factors::replace_backup_codes(&mut tx, a, &["i1".into(), "i2".into()], t).await.unwrap();
+        assert!(factors::use_backup_code(&mut tx, a, "i1", t).await.unwrap());
+        assert!(!factors::use_backup_code(&mut tx, a, "i1", t).await.unwrap());
+        assert!(!factors::use_backup_code(&mut tx, Uuid::now_v7(), "i2", t).await.unwrap());
+        tx.commit().await.unwrap();
+        let row = factors::totp_of(&db, a).await.unwrap().unwrap();
+        assert_eq!((row.secret.as_slice(), row.last_step), (&b"sealed-2"[..], Some(100)));
+        assert_eq!(factors::backup_codes_left(&db, a).await.unwrap(), 1);
+        let mut tx = db.begin().await.unwrap();
+        factors::remove_all(&mut tx, a).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(factors::totp_of(&db, a).await.unwrap(), None);
+        assert_eq!(factors::backup_codes_left(&db, a).await.unwrap(), 0);
+    }
+
+    async fn a_refund_lifts_the_lock_it_caused(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let mut tx = db.begin().await.unwrap();
+        for _ in 0..5 {
+            signin::count_failure(&mut tx, "k", now()).await.unwrap();
+        }
+        signin::set_locked_until(&mut tx, "k", now() + Duration::minutes(1)).await.unwrap();
+        signin::refund(&mut tx, "k", signin::Lock::default()).await.unwrap();
+        assert_eq!(signin::lock_of(&mut tx, "k").await.unwrap(), signin::Lock { failures: 4, locked_until: None });
+        tx.commit().await.unwrap();
     }
 }
