@@ -206,3 +206,144 @@ async fn a_person_registers_confirms_signs_in_and_out() {
     .await;
     app.shutdown().await;
 }
+
+/// Fills the sign-in form and submits it.
+async fn browser_sign_in(
+    c: &fantoccini::Client,
+    base: &str,
+    login: &str,
+) -> Result<(), propusk_e2e::browser::BoxError> {
+    c.goto(&format!("{base}/login")).await?;
+    c.find(Locator::Id("login")).await?.send_keys(login).await?;
+    c.find(Locator::Id("password"))
+        .await?
+        .send_keys(propusk_e2e::pages::PASSWORD)
+        .await?;
+    c.find(Locator::Css("form[action='/login'] button"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn browser_sign_out(c: &fantoccini::Client) -> Result<(), propusk_e2e::browser::BoxError> {
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Css("header a[href='/login']")).await?;
+    Ok(())
+}
+
+async fn enter_factor_code(
+    c: &fantoccini::Client,
+    code: &str,
+) -> Result<(), propusk_e2e::browser::BoxError> {
+    wait_for_heading(c, "Подтверждение входа").await?;
+    c.find(Locator::Id("code")).await?.send_keys(code).await?;
+    c.find(Locator::Css("form[action='/login/factor'] button"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// TOTP on from the security page, then sign-in with an app code and with a
+/// backup code, and another session ended from the sessions page.
+#[tokio::test]
+async fn a_person_turns_on_totp_and_signs_in_with_it() {
+    use propusk_core::factor::TotpKey;
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    propusk_e2e::pages::register(&app, "+79167200001").await;
+    // Another device, signed in before the factor was turned on.
+    let other = propusk_e2e::client();
+    let r = propusk_e2e::pages::sign_in(&app, &other, "+79167200001", propusk_e2e::pages::PASSWORD)
+        .await;
+    assert_eq!(r.status(), 303);
+    let base = app.base.clone();
+    let other_for_check = other.clone();
+    let base_for_check = base.clone();
+    Browser::run(
+        "a_person_turns_on_totp_and_signs_in_with_it",
+        |c| async move {
+            browser_sign_in(&c, &base, "+79167200001").await?;
+            wait_for_heading(&c, "Петрова Анна Сергеевна").await?;
+            c.find(Locator::LinkText("Безопасность"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Безопасность").await?;
+            c.find(Locator::Css("form[action='/cabinet/security/totp'] button"))
+                .await?
+                .click()
+                .await?;
+            let key_text = c.find(Locator::Id("totp-key")).await?.text().await?;
+            let key = TotpKey::from_base32(&key_text)?;
+            c.find(Locator::Css(".qr svg")).await?;
+            if let Ok(dir) = std::env::var("PROPUSK_SCREENSHOTS") {
+                std::fs::write(
+                    format!("{dir}/cabinet_security_enrol.png"),
+                    c.screenshot().await?,
+                )?;
+            }
+            let now = time::OffsetDateTime::now_utc();
+            c.find(Locator::Id("code"))
+                .await?
+                .send_keys(&key.code_at(now)?)
+                .await?;
+            c.find(Locator::Css(
+                "form[action='/cabinet/security/totp/confirm'] button",
+            ))
+            .await?
+            .click()
+            .await?;
+            let mut backup = Vec::new();
+            for li in c.find_all(Locator::Css("#backup-codes code")).await? {
+                backup.push(li.text().await?);
+            }
+            ensure(
+                backup.len() == 10,
+                format!("ten backup codes, got {backup:?}"),
+            )?;
+
+            // Sign in again: the password, then an app code (the next step's, as
+            // the current one was spent turning the factor on).
+            browser_sign_out(&c).await?;
+            browser_sign_in(&c, &base, "+7 916 720-00-01").await?;
+            let next_step = time::OffsetDateTime::now_utc() + time::Duration::seconds(30);
+            enter_factor_code(&c, &key.code_at(next_step)?).await?;
+            wait_for_heading(&c, "Петрова Анна Сергеевна").await?;
+
+            // And with a backup code.
+            browser_sign_out(&c).await?;
+            browser_sign_in(&c, &base, "+79167200001").await?;
+            enter_factor_code(&c, &backup[3]).await?;
+            wait_for_heading(&c, "Петрова Анна Сергеевна").await?;
+
+            // End the other device's session.
+            c.find(Locator::LinkText("Активные сеансы"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Активные сеансы").await?;
+            c.find(Locator::Css("form[action='/cabinet/sessions/end'] button"))
+                .await?
+                .click()
+                .await?;
+            let notice = c.find(Locator::Css(".form-notice")).await?.text().await?;
+            ensure(
+                notice.contains("Сеанс завершён"),
+                format!("notice: {notice}"),
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+    let r = other_for_check
+        .get(format!("{base_for_check}/cabinet"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the other device is signed out");
+    app.shutdown().await;
+}

@@ -181,3 +181,72 @@ async fn lockout_is_shared_by_two_nodes() {
     b.shutdown().await;
     a.shutdown().await;
 }
+
+/// With TOTP on, the password alone opens nothing: the half-way session is
+/// sent to the factor page, a wrong code is a 422 next to the field.
+#[tokio::test]
+async fn the_password_alone_opens_nothing_when_totp_is_on() {
+    use propusk_core::factor::TotpKey;
+    let app = TestApp::spawn_with(TestDb::new(Backend::Sqlite).await, |s| s.demo = true).await;
+    register(&app, "+79167100006").await;
+    assert_eq!(
+        sign_in(&app, &app.http, "+79167100006", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let html = app.get("/cabinet/security").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let r = app
+        .http
+        .post(app.url("/cabinet/security/totp"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = app.get("/cabinet/security").await.text().await.unwrap();
+    assert!(html.contains("<svg"), "the QR code is inline");
+    let at = html.find("id=\"totp-key\">").unwrap() + "id=\"totp-key\">".len();
+    let key = TotpKey::from_base32(&html[at..at + 39]).unwrap();
+    let code = key.code_at(time::OffsetDateTime::now_utc()).unwrap();
+    let r = app
+        .http
+        .post(app.url("/cabinet/security/totp/confirm"))
+        .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("id=\"backup-codes\""));
+
+    let http = client();
+    let r = sign_in(&app, &http, "+79167100006", PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login/factor?next=/cabinet");
+    let r = http.get(app.url("/cabinet")).send().await.unwrap();
+    assert_eq!(r.status(), 303, "half-way is not signed in");
+    let page = http
+        .get(app.url("/login/factor?next=/cabinet"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = http
+        .post(app.url("/login/factor"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", "000000"),
+            ("next", "/cabinet"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"code-error\""));
+    // The factor page without a half-way session goes back to the start.
+    let r = client().get(app.url("/login/factor")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/login");
+    app.shutdown().await;
+}

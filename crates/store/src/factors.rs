@@ -18,14 +18,16 @@ pub struct TotpRow {
     pub created_at: OffsetDateTime,
 }
 
+type TotpTuple = (
+    Uuid,
+    Vec<u8>,
+    Option<OffsetDateTime>,
+    Option<i64>,
+    OffsetDateTime,
+);
+
 pub async fn totp_of(db: &Db, account_id: Uuid) -> Result<Option<TotpRow>> {
-    let row: Option<(
-        Uuid,
-        Vec<u8>,
-        Option<OffsetDateTime>,
-        Option<i64>,
-        OffsetDateTime,
-    )> = on_db!(db, pool => {
+    let row: Option<TotpTuple> = on_db!(db, pool => {
         sqlx::query_as(
             "SELECT account_id, secret, confirmed_at, last_step, created_at FROM totp_factors \
              WHERE account_id = $1",

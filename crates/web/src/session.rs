@@ -76,7 +76,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Citizen {
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/cabinet");
-                let target = format!("/login?next={}", urlencoding_min(next));
+                let target = format!("/login?next={}", encode_query(next));
                 Err(Redirect::to(&target).into_response())
             }
         }
@@ -84,7 +84,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Citizen {
 }
 
 /// Percent-encodes what would break a query value; the rest stays readable.
-fn urlencoding_min(s: &str) -> String {
+pub fn encode_query(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -95,6 +95,24 @@ fn urlencoding_min(s: &str) -> String {
         }
     }
     out
+}
+
+/// Someone half-way through signing in: right password, factor to come.
+#[derive(Debug, Clone, Copy)]
+pub struct Pending(pub Current);
+
+impl<S: Send + Sync> FromRequestParts<S> for Pending {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        match parts.extensions.get::<SessionState>() {
+            Some(SessionState::Signed(c)) if c.stage == Stage::SecondFactor => Ok(Pending(*c)),
+            Some(SessionState::Signed(_)) => Err(Redirect::to("/cabinet").into_response()),
+            Some(SessionState::Unavailable) => {
+                Err(WebError::Unavailable("session store".into()).into_response())
+            }
+            _ => Err(Redirect::to("/login").into_response()),
+        }
+    }
 }
 
 /// A `next` target we are willing to send a person to: a path on this site.
@@ -171,7 +189,7 @@ mod tests {
     #[test]
     fn next_is_encoded_into_one_query_value() {
         assert_eq!(
-            urlencoding_min("/cabinet/history?page=2&x=1"),
+            encode_query("/cabinet/history?page=2&x=1"),
             "/cabinet/history%3Fpage%3D2%26x%3D1"
         );
     }

@@ -6,6 +6,8 @@ use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use propusk_core::account::AccountStatus;
 use propusk_service::ServiceError;
+use propusk_service::sessions::NewSession;
+use propusk_store::sessions::Stage;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -98,13 +100,14 @@ pub async fn submit(
         .await
     {
         Ok(signed) => {
-            let mut res = Redirect::to(&next).into_response();
-            let name = cookies::name(SESSION_COOKIE, https);
-            cookies::set(&mut res, &name, &signed.session.token, None, https);
-            if let Some(device) = &signed.session.device_token {
-                let name = cookies::name(DEVICE_COOKIE, https);
-                cookies::set(&mut res, &name, device, Some(DEVICE_MAX_AGE), https);
-            }
+            let target = match signed.stage {
+                Stage::Full => next,
+                Stage::SecondFactor => {
+                    format!("/login/factor?next={}", session::encode_query(&next))
+                }
+            };
+            let mut res = Redirect::to(&target).into_response();
+            set_session_cookies(&mut res, &signed.session, https);
             csrf::rotate(&mut res, https);
             return Ok(res);
         }
@@ -137,6 +140,16 @@ pub async fn submit(
         res.headers_mut().insert(RETRY_AFTER, v);
     }
     Ok(res)
+}
+
+/// The cookies of a session just opened (and of a browser seen for the first time).
+pub fn set_session_cookies(res: &mut Response, session: &NewSession, https: bool) {
+    let name = cookies::name(SESSION_COOKIE, https);
+    cookies::set(res, &name, &session.token, None, https);
+    if let Some(device) = &session.device_token {
+        let name = cookies::name(DEVICE_COOKIE, https);
+        cookies::set(res, &name, device, Some(DEVICE_MAX_AGE), https);
+    }
 }
 
 pub async fn logout(

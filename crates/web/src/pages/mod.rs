@@ -12,6 +12,7 @@ use crate::i18n::{Tr, UserLang};
 
 pub mod cabinet;
 pub mod dev;
+pub mod factor;
 pub mod home;
 pub mod login;
 pub mod register;
@@ -30,7 +31,17 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/register/resend", post(register::resend))
         .route("/register/done", get(register::done))
         .route("/login", get(login::form).post(login::submit))
+        .route("/login/factor", get(factor::form).post(factor::submit))
+        .route("/login/factor/sms", post(factor::send_sms))
         .route("/logout", post(login::logout))
+        .route("/cabinet/security", get(factor::security))
+        .route("/cabinet/security/totp", post(factor::start_totp))
+        .route("/cabinet/security/totp/confirm", post(factor::confirm_totp))
+        .route("/cabinet/security/totp/disable", post(factor::disable_totp))
+        .route(
+            "/cabinet/security/backup-codes",
+            post(factor::new_backup_codes),
+        )
         .route("/cabinet", get(cabinet::overview))
         .route("/cabinet/sessions", get(cabinet::sessions))
         .route("/cabinet/sessions/end", post(cabinet::end_session))
