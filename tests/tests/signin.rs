@@ -250,3 +250,56 @@ async fn the_password_alone_opens_nothing_when_totp_is_on() {
     assert_eq!(r.headers()["location"], "/login");
     app.shutdown().await;
 }
+
+/// The documented demo accounts: by SNILS at the standard level, and with
+/// the documented TOTP key; seeding again on restart adds nothing.
+#[tokio::test]
+async fn demo_accounts_sign_in_as_documented() {
+    use propusk_core::factor::TotpKey;
+    use propusk_service::demo::{DEMO_PASSWORD, DEMO_TOTP_KEY};
+    let db = TestDb::new(Backend::Sqlite).await;
+    let url = db.url.clone();
+    let app = TestApp::spawn_url(url.clone(), |s| s.demo = true).await;
+    let r = sign_in(&app, &app.http, "145-678-932 12", DEMO_PASSWORD).await;
+    assert_eq!(r.headers()["location"], "/cabinet");
+    let html = app.get("/cabinet").await.text().await.unwrap();
+    assert!(html.contains("Волкова Мария Александровна"));
+    assert!(html.contains("стандартная") && html.contains("145-678-932 12"));
+
+    let http = client();
+    let r = sign_in(&app, &http, "+7 900 000-00-04", DEMO_PASSWORD).await;
+    assert_eq!(r.headers()["location"], "/login/factor?next=/cabinet");
+    let page = http.get(app.url("/login/factor")).send().await.unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let code = TotpKey::from_base32(DEMO_TOTP_KEY)
+        .unwrap()
+        .code_at(time::OffsetDateTime::now_utc())
+        .unwrap();
+    let r = http
+        .post(app.url("/login/factor"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", code.as_str()),
+            ("next", "/cabinet"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/cabinet");
+    // The data dir goes with the app; keep its key ring for the restart.
+    let keep = propusk_e2e::TempDir::new();
+    let key = keep.0.join("keyring");
+    std::fs::copy(app.data_dir.join("keyring"), &key).unwrap();
+    app.shutdown().await;
+
+    // A restart on the same data seeds nothing twice.
+    let again = TestApp::spawn_url(url, |s| {
+        s.demo = true;
+        s.key_file = Some(key);
+    })
+    .await;
+    let r = sign_in(&again, &client(), "+79000000001", DEMO_PASSWORD).await;
+    assert_eq!(r.headers()["location"], "/cabinet");
+    again.shutdown().await;
+    drop(db);
+}

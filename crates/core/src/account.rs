@@ -205,6 +205,20 @@ impl PersonName {
     }
 }
 
+/// What an account says about its person, sealed as one JSON document.
+/// Fields beyond the name are added as the profile grows; older documents
+/// (a bare name) still read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Profile {
+    #[serde(flatten)]
+    pub name: PersonName,
+    /// Normalized `XXX-XXX-XXX YY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snils: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inn: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

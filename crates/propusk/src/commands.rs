@@ -137,6 +137,11 @@ async fn serve(settings: Settings) -> u8 {
         running.public_base,
         if demo { " (demo mode)" } else { "" }
     );
+    let banner = if demo {
+        banner + &demo_accounts_text()
+    } else {
+        banner
+    };
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
@@ -152,6 +157,27 @@ async fn serve(settings: Settings) -> u8 {
             exit::FAILED
         }
     }
+}
+
+/// The demo sign-in data, printed at start in demo mode (also in the README).
+fn demo_accounts_text() -> String {
+    use propusk_service::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
+    let mut text =
+        format!("\nDemo accounts (password {DEMO_PASSWORD}); sign in by phone or SNILS:\n");
+    for a in DEMO_ACCOUNTS {
+        text.push_str(&format!(
+            "  {:<12}  {:<15}  {:<28}  {}{}\n",
+            a.phone,
+            a.snils.unwrap_or("-"),
+            a.name,
+            a.level.as_str(),
+            a.totp_key
+                .map(|k| format!(", TOTP key {k}"))
+                .unwrap_or_default()
+        ));
+    }
+    text.push_str("SMS and email sent in demo mode are shown at /dev/outbox.\n");
+    text
 }
 
 async fn migrate(settings: &Settings) -> u8 {

@@ -1,6 +1,6 @@
 //! What the cabinet's first page shows about an account.
 
-use propusk_core::account::{AccountStatus, ContactChannel, PersonName, TrustLevel};
+use propusk_core::account::{AccountStatus, ContactChannel, PersonName, Profile, TrustLevel};
 use propusk_store::accounts;
 use uuid::Uuid;
 
@@ -16,6 +16,8 @@ pub struct ContactView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overview {
     pub name: PersonName,
+    pub snils: Option<String>,
+    pub inn: Option<String>,
     pub status: AccountStatus,
     pub trust_level: Option<TrustLevel>,
     pub contacts: Vec<ContactView>,
@@ -31,7 +33,7 @@ impl Services {
                 format!("account.profile:{account_id}").as_bytes(),
             )
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let name: PersonName = serde_json::from_slice(&profile)
+        let profile: Profile = serde_json::from_slice(&profile)
             .map_err(|e| ServiceError::Internal(format!("profile: {e}")))?;
         let mut contacts = Vec::new();
         for c in accounts::contacts_of(&self.db, account_id).await? {
@@ -49,7 +51,9 @@ impl Services {
             });
         }
         Ok(Overview {
-            name,
+            name: profile.name,
+            snils: profile.snils,
+            inn: profile.inn,
             status: row.status,
             trust_level: row.trust_level,
             contacts,

@@ -123,6 +123,15 @@ pub async fn start(
     );
     services.sessions.idle = settings.session_idle;
     services.sessions.absolute = settings.session_absolute;
+    if settings.demo {
+        let made = services
+            .seed_demo()
+            .await
+            .map_err(|e| StartError::Internal(format!("demo data: {e}")))?;
+        if made > 0 {
+            tracing::info!(accounts = made, "demo accounts created");
+        }
+    }
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings),

@@ -180,3 +180,5 @@ security-backup-title = Backup codes
 security-backup-once = Keep these codes somewhere safe: they are shown only once. Each code signs you in once when your app is not at hand.
 security-backup-left = Backup codes left: { $count }.
 security-backup-new = Make new backup codes
+cabinet-snils = SNILS
+cabinet-inn = INN

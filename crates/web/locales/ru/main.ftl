@@ -180,3 +180,5 @@ security-backup-title = Резервные коды
 security-backup-once = Сохраните эти коды в надёжном месте: они показаны один раз. Каждый код можно использовать для входа один раз, если под рукой нет приложения.
 security-backup-left = Осталось резервных кодов: { $count }.
 security-backup-new = Создать новые резервные коды
+cabinet-snils = СНИЛС
+cabinet-inn = ИНН

@@ -28,6 +28,8 @@ pub struct ContactLine {
 struct OverviewPage {
     ctx: PageCtx,
     name: String,
+    snils: Option<String>,
+    inn: Option<String>,
     status: String,
     trust: String,
     contacts: Vec<ContactLine>,
@@ -70,6 +72,8 @@ pub async fn overview(
         .collect();
     render(&OverviewPage {
         name: o.name.full(),
+        snils: o.snils,
+        inn: o.inn,
         status,
         trust,
         contacts,

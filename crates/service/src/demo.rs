@@ -1,0 +1,172 @@
+//! Demo accounts, seeded in demo mode so that a person trying Propusk can
+//! sign in at once at every trust level, and with a second factor. Their
+//! sign-in data is printed at start and listed in the README; the TOTP key is
+//! fixed so it can be added to an authenticator app by hand.
+
+use propusk_core::account::{
+    AccountKind, AccountStatus, ContactChannel, NamePart, PersonName, Profile, TrustLevel,
+};
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_core::factor::TotpKey;
+use propusk_core::ident::{Phone, Snils};
+use propusk_store::accounts::{self, AccountRow, ContactRow};
+use propusk_store::{audit, factors};
+use rand_core::OsRng;
+use uuid::Uuid;
+
+use crate::registration::PD_CONSENT_VERSION;
+use crate::{Result, ServiceError, Services};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "Propusk-Demo-2026";
+/// The TOTP key of the demo account with a second factor (base32).
+pub const DEMO_TOTP_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// One demo account as people are told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub name: &'static str,
+    pub phone: &'static str,
+    pub snils: Option<&'static str>,
+    pub level: TrustLevel,
+    pub totp_key: Option<&'static str>,
+}
+
+pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
+    DemoAccount {
+        name: "Соколов Иван Петрович",
+        phone: "+79000000001",
+        snils: None,
+        level: TrustLevel::Simplified,
+        totp_key: None,
+    },
+    DemoAccount {
+        name: "Волкова Мария Александровна",
+        phone: "+79000000002",
+        snils: Some("145-678-932 12"),
+        level: TrustLevel::Standard,
+        totp_key: None,
+    },
+    DemoAccount {
+        name: "Морозов Алексей Викторович",
+        phone: "+79000000003",
+        snils: Some("160-503-741 28"),
+        level: TrustLevel::Confirmed,
+        totp_key: None,
+    },
+    DemoAccount {
+        name: "Кузнецова Елена Сергеевна",
+        phone: "+79000000004",
+        snils: Some("177-654-328 10"),
+        level: TrustLevel::Standard,
+        totp_key: Some(DEMO_TOTP_KEY),
+    },
+];
+
+fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(e.to_string())
+}
+
+fn name_of(full: &str) -> Result<PersonName> {
+    let mut parts = full.split(' ').map(NamePart::parse);
+    let (Some(Ok(last)), Some(Ok(first)), middle) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ServiceError::Internal(format!("demo name {full}")));
+    };
+    Ok(PersonName {
+        last,
+        first,
+        middle: middle.transpose().map_err(internal)?,
+    })
+}
+
+impl Services {
+    /// Creates the demo accounts that are missing; returns how many it made.
+    pub async fn seed_demo(&self) -> Result<usize> {
+        let mut made = 0;
+        let hasher = self.hasher.clone();
+        let password_hash =
+            tokio::task::spawn_blocking(move || hasher.hash(DEMO_PASSWORD, &mut OsRng))
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+        for demo in DEMO_ACCOUNTS {
+            let phone = Phone::parse(demo.phone).map_err(internal)?;
+            let phone_index = self.vault.blind_index_hex("phone", phone.as_str());
+            if accounts::find_confirmed_contact(&self.db, ContactChannel::Phone, &phone_index)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let snils = demo.snils.map(Snils::parse).transpose().map_err(internal)?;
+            let profile = Profile {
+                name: name_of(demo.name)?,
+                snils: snils.as_ref().map(|s| s.as_str().to_owned()),
+                inn: None,
+            };
+            let now = self.clock.now();
+            let id = Uuid::now_v7();
+            let json = serde_json::to_vec(&profile).map_err(internal)?;
+            let mut tx = self.db.begin().await?;
+            accounts::insert(
+                &mut tx,
+                &AccountRow {
+                    id,
+                    kind: AccountKind::Person,
+                    status: AccountStatus::Active,
+                    trust_level: Some(demo.level),
+                    profile: self.vault.seal(
+                        &mut OsRng,
+                        &json,
+                        format!("account.profile:{id}").as_bytes(),
+                    ),
+                    password_hash: password_hash.clone(),
+                    pd_consent_version: PD_CONSENT_VERSION.into(),
+                    pd_consent_at: now,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )
+            .await?;
+            let contact_id = Uuid::now_v7();
+            accounts::insert_contact(
+                &mut tx,
+                &ContactRow {
+                    id: contact_id,
+                    account_id: id,
+                    channel: ContactChannel::Phone,
+                    value_index: phone_index,
+                    value: self.vault.seal(
+                        &mut OsRng,
+                        phone.as_str().as_bytes(),
+                        format!("contact:{contact_id}").as_bytes(),
+                    ),
+                    created_at: now,
+                    confirmed_at: Some(now),
+                    removed_at: None,
+                },
+            )
+            .await?;
+            if let Some(s) = &snils {
+                let index = self.vault.blind_index_hex("snils", s.as_str());
+                accounts::set_ident_indexes(&mut tx, id, Some(&index), None, now).await?;
+            }
+            if let Some(text) = demo.totp_key {
+                let key = TotpKey::from_base32(text).map_err(internal)?;
+                let sealed =
+                    self.vault
+                        .seal(&mut OsRng, key.as_bytes(), format!("totp:{id}").as_bytes());
+                factors::start_totp(&mut tx, id, &sealed, now).await?;
+                factors::confirm_totp(&mut tx, id, now).await?;
+            }
+            let event = NewEvent::new(Actor::system(), "demo.account_seeded")
+                .subject(format!("account:{id}"))
+                .details(serde_json::json!({ "trust_level": demo.level.as_str() }));
+            audit::append(&mut tx, now, &event).await?;
+            tx.commit().await?;
+            made += 1;
+        }
+        Ok(made)
+    }
+}
