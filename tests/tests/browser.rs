@@ -231,6 +231,8 @@ async fn browser_sign_out(c: &fantoccini::Client) -> Result<(), propusk_e2e::bro
         .await?
         .click()
         .await?;
+    // The click returns before the next page is in: wait for it.
+    wait_for_heading(c, "Пропуск — ваш доступ к госуслугам и финансовым сервисам").await?;
     c.find(Locator::Css("header a[href='/login']")).await?;
     Ok(())
 }

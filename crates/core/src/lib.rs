@@ -11,6 +11,7 @@ pub mod lang;
 pub mod money;
 pub mod otp;
 pub mod password;
+pub mod retry;
 pub mod signin;
 pub mod time;
 pub mod vault;

@@ -89,6 +89,24 @@ pub struct ServeArgs {
     /// How long in-flight requests may finish after SIGTERM, in seconds [default: 30].
     #[arg(long, env = "PROPUSK_SHUTDOWN_GRACE", value_name = "SECONDS")]
     pub shutdown_grace: Option<u64>,
+    /// Outgoing mail server: smtp://host:25, smtp://user:pass@host:587?tls=required
+    /// (STARTTLS) or smtps://host:465 [default: none; emails wait in the outbox].
+    #[arg(long, env = "PROPUSK_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The From of every email [default: "Пропуск <noreply@propusk.localhost>"].
+    #[arg(long, env = "PROPUSK_MAIL_FROM", value_name = "MAILBOX")]
+    pub mail_from: Option<String>,
+    /// SMS gateway adapter URL (POST {"to","text"}) [default: none; SMS wait in the outbox].
+    #[arg(long, env = "PROPUSK_SMS_GATEWAY_URL", value_name = "URL")]
+    pub sms_gateway_url: Option<String>,
+    /// Bearer token for the SMS gateway (prefer the environment variable).
+    #[arg(
+        long,
+        env = "PROPUSK_SMS_GATEWAY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub sms_gateway_token: Option<String>,
     /// A session unused this long ends, in minutes [default: 30].
     #[arg(long, env = "PROPUSK_SESSION_IDLE_MINUTES", value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: Option<u32>,

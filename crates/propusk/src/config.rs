@@ -29,6 +29,10 @@ struct FileValues {
     db_max_connections: Option<u32>,
     session_idle_minutes: Option<u32>,
     session_max_hours: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    sms_gateway_url: Option<String>,
+    sms_gateway_token: Option<String>,
     log_format: Option<LogFormat>,
     key_file: Option<PathBuf>,
 }
@@ -72,6 +76,23 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
     if let Some(v) = serve.session_max_hours.or(file.session_max_hours) {
         s.session_absolute = time::Duration::hours(i64::from(v));
     }
+    s.smtp_url = serve.smtp_url.clone().or(file.smtp_url);
+    if let Some(url) = &s.smtp_url {
+        check_smtp_url(url).map_err(|e| ConfigError(format!("smtp-url: {e}")))?;
+    }
+    if let Some(v) = serve.mail_from.clone().or(file.mail_from) {
+        s.mail_from = v;
+    }
+    s.sms_gateway_url = serve.sms_gateway_url.clone().or(file.sms_gateway_url);
+    if let Some(url) = &s.sms_gateway_url {
+        let u = url::Url::parse(url).map_err(|e| ConfigError(format!("sms-gateway-url: {e}")))?;
+        if !matches!(u.scheme(), "http" | "https") {
+            return Err(ConfigError(
+                "sms-gateway-url: must be http:// or https://".into(),
+            ));
+        }
+    }
+    s.sms_gateway_token = serve.sms_gateway_token.clone().or(file.sms_gateway_token);
     if let Some(url) = &s.database_url {
         check_database_url(url).map_err(|e| ConfigError(format!("database-url: {e}")))?;
     }
@@ -168,6 +189,14 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
                 out.session_max_hours =
                     Some(u32::try_from(n).map_err(|_| bad("expected 1…720 hours"))?);
             }
+            "smtp_url" => {
+                let v = string()?;
+                check_smtp_url(&v).map_err(|e| bad(&e))?;
+                out.smtp_url = Some(v);
+            }
+            "mail_from" => out.mail_from = Some(string()?),
+            "sms_gateway_url" => out.sms_gateway_url = Some(string()?),
+            "sms_gateway_token" => out.sms_gateway_token = Some(string()?),
             "log_format" => {
                 out.log_format = Some(match string()?.as_str() {
                     "text" => LogFormat::Text,
@@ -179,6 +208,17 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
         }
     }
     Ok(out)
+}
+
+/// smtp:// or smtps:// with a host; lettre reads the rest.
+fn check_smtp_url(s: &str) -> Result<(), String> {
+    let u = url::Url::parse(s).map_err(|e| format!("{s}: {e}"))?;
+    if !matches!(u.scheme(), "smtp" | "smtps") || u.host().is_none() {
+        return Err(format!(
+            "{s}: must be smtp://host[:port] or smtps://host[:port]"
+        ));
+    }
+    Ok(())
 }
 
 fn positive(v: i64, max: u64) -> Option<u64> {

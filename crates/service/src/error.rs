@@ -48,6 +48,9 @@ pub enum ServiceError {
     Conflict,
     #[error("not found")]
     NotFound,
+    /// A link that is unknown, used, expired or altered: all look the same.
+    #[error("link invalid or expired")]
+    LinkInvalid,
     /// Wrong login or password: the same error whichever it was.
     #[error("wrong login or password")]
     BadCredentials,

@@ -367,29 +367,29 @@ impl Services {
 
 fn factor_notice(lang: Lang, on: bool) -> Content {
     match (lang, on) {
-        (Lang::Ru, true) => Content {
-            subject: "Включён второй фактор".into(),
-            body: "Пропуск: для входа в вашу учётную запись теперь нужен код из приложения. \
-                   Если это сделали не вы, срочно смените пароль."
-                .into(),
-        },
-        (Lang::Ru, false) => Content {
-            subject: "Второй фактор отключён".into(),
-            body: "Пропуск: вход в вашу учётную запись больше не требует кода из приложения. \
-                   Если это сделали не вы, срочно смените пароль."
-                .into(),
-        },
-        (Lang::En, true) => Content {
-            subject: "Second factor turned on".into(),
-            body: "Propusk: signing in to your account now needs a code from your app. \
-                   If it was not you, change your password at once."
-                .into(),
-        },
-        (Lang::En, false) => Content {
-            subject: "Second factor turned off".into(),
-            body: "Propusk: signing in to your account no longer needs a code from your app. \
-                   If it was not you, change your password at once."
-                .into(),
-        },
+        (Lang::Ru, true) => Content::text(
+            Lang::Ru,
+            "Включён второй фактор",
+            "Пропуск: для входа в вашу учётную запись теперь нужен код из приложения. \
+                   Если это сделали не вы, срочно смените пароль.",
+        ),
+        (Lang::Ru, false) => Content::text(
+            Lang::Ru,
+            "Второй фактор отключён",
+            "Пропуск: вход в вашу учётную запись больше не требует кода из приложения. \
+                   Если это сделали не вы, срочно смените пароль.",
+        ),
+        (Lang::En, true) => Content::text(
+            Lang::En,
+            "Second factor turned on",
+            "Propusk: signing in to your account now needs a code from your app. \
+                   If it was not you, change your password at once.",
+        ),
+        (Lang::En, false) => Content::text(
+            Lang::En,
+            "Second factor turned off",
+            "Propusk: signing in to your account no longer needs a code from your app. \
+                   If it was not you, change your password at once.",
+        ),
     }
 }

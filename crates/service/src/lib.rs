@@ -16,10 +16,12 @@ use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
 pub mod cabinet;
+pub mod delivery;
 pub mod demo;
 mod error;
 pub mod factor;
 pub mod format;
+mod links;
 pub mod notify;
 pub mod registration;
 pub mod sessions;

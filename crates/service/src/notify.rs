@@ -15,6 +15,33 @@ use crate::{Result, ServiceError};
 pub struct Content {
     pub subject: String,
     pub body: String,
+    /// The one thing an email asks the reader to do, shown as a button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    #[serde(default)]
+    pub lang: propusk_core::Lang,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+impl Content {
+    /// A message with a subject and a body, nothing else.
+    pub fn text(
+        lang: propusk_core::Lang,
+        subject: impl Into<String>,
+        body: impl Into<String>,
+    ) -> Content {
+        Content {
+            subject: subject.into(),
+            body: body.into(),
+            link: None,
+            lang,
+        }
+    }
 }
 
 /// A message as it will be delivered.

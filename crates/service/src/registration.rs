@@ -17,7 +17,7 @@ use propusk_store::{StoreError, audit};
 use rand_core::OsRng;
 use uuid::Uuid;
 
-use crate::notify::{self, Content};
+use crate::notify::{self, Content, Link};
 use crate::sms_codes::Purpose;
 use crate::{FieldProblem, Result, ServiceError, Services};
 
@@ -43,6 +43,8 @@ pub struct Registration {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registered {
     pub registration: Uuid,
+    /// A phone was given: the next step is its SMS code (else the email link).
+    pub phone: bool,
 }
 
 struct Valid {
@@ -202,6 +204,7 @@ impl Services {
             tx.commit().await?;
             return Ok(Registered {
                 registration: Uuid::now_v7(),
+                phone: valid.phone.is_some(),
             });
         }
 
@@ -249,9 +252,15 @@ impl Services {
             };
             accounts::insert_contact(&mut tx, &contact).await?;
             channels.push(channel.as_str());
-            if channel == ContactChannel::Phone {
-                self.send_phone_code(&mut tx, &contact, &value, r.lang)
-                    .await?;
+            match channel {
+                ContactChannel::Phone => {
+                    self.send_phone_code(&mut tx, &contact, &value, r.lang)
+                        .await?
+                }
+                ContactChannel::Email => {
+                    self.send_email_link(&mut tx, &contact, &value, r.lang)
+                        .await?
+                }
             }
         }
         let event = NewEvent::new(Actor::citizen(id), "account.registered")
@@ -259,7 +268,10 @@ impl Services {
             .details(serde_json::json!({ "channels": channels, "pd_consent_version": PD_CONSENT_VERSION }));
         audit::append(&mut tx, now, &event).await?;
         tx.commit().await?;
-        Ok(Registered { registration: id })
+        Ok(Registered {
+            registration: id,
+            phone: valid.phone.is_some(),
+        })
     }
 
     /// Issues a new SMS code for a contact, within the send quotas.
@@ -279,6 +291,97 @@ impl Services {
             lang,
         )
         .await
+    }
+
+    async fn send_email_link(
+        &self,
+        tx: &mut propusk_store::Tx,
+        contact: &ContactRow,
+        email: &str,
+        lang: Lang,
+    ) -> Result<()> {
+        let query = self
+            .issue_link(
+                tx,
+                crate::links::CONFIRM_EMAIL,
+                &contact.id.to_string(),
+                &contact.value_index,
+                crate::links::CONFIRM_EMAIL_TTL,
+            )
+            .await?;
+        let url = format!("{}/register/email?{query}", self.public_base);
+        let mut content = match lang {
+            Lang::Ru => Content::text(
+                Lang::Ru,
+                "Подтвердите адрес почты",
+                "Здравствуйте!\n\nЭтот адрес указан при регистрации в Пропуске. Чтобы подтвердить его, \
+                 нажмите кнопку ниже. Ссылка действует 24 часа.\n\nЕсли вы не регистрировались, \
+                 просто не отвечайте на это письмо.",
+            ),
+            Lang::En => Content::text(
+                Lang::En,
+                "Confirm your email address",
+                "Hello!\n\nThis address was given when registering at Propusk. To confirm it, press \
+                 the button below. The link is valid for 24 hours.\n\nIf you did not register, \
+                 simply ignore this message.",
+            ),
+        };
+        content.link = Some(Link {
+            label: match lang {
+                Lang::Ru => "Подтвердить почту".into(),
+                Lang::En => "Confirm my email".into(),
+            },
+            url,
+        });
+        notify::enqueue(
+            tx,
+            &self.vault,
+            Channel::Email,
+            email,
+            &content,
+            self.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Confirms an email from its link; an account waiting for confirmation
+    /// becomes active at the simplified level.
+    pub async fn confirm_email(&self, code_id: &str, token: &str) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let subject = self
+            .redeem_link(&mut tx, crate::links::CONFIRM_EMAIL, code_id, token)
+            .await?;
+        let contact_id: Uuid = subject
+            .parse()
+            .map_err(|_| ServiceError::Internal("link subject".into()))?;
+        let contact = accounts::contact(&mut tx, contact_id)
+            .await?
+            .ok_or(ServiceError::LinkInvalid)?;
+        match accounts::confirm_contact(&mut tx, contact.id, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict),
+            Err(StoreError::NotFound) => return Err(ServiceError::LinkInvalid),
+            Err(e) => return Err(e.into()),
+        }
+        let account = accounts::get(&self.db, contact.account_id).await?;
+        if account.status == AccountStatus::AwaitingConfirmation {
+            accounts::set_status(
+                &mut tx,
+                contact.account_id,
+                AccountStatus::Active,
+                Some(TrustLevel::Simplified),
+                now,
+            )
+            .await?;
+        }
+        let event = NewEvent::new(Actor::citizen(contact.account_id), "contact.confirmed")
+            .subject(format!("account:{}", contact.account_id))
+            .details(serde_json::json!({ "channel": "email" }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     fn phone_contact(contacts: Vec<ContactRow>) -> Option<ContactRow> {
@@ -362,17 +465,17 @@ impl Services {
 
 fn taken_notice(lang: Lang) -> Content {
     match lang {
-        Lang::Ru => Content {
-            subject: "Попытка регистрации с вашим контактом".into(),
-            body: "Кто-то пытался зарегистрироваться в Пропуске с вашим номером или почтой. У вас уже есть \
-                   учётная запись; если это были не вы, ничего делать не нужно."
-                .into(),
-        },
-        Lang::En => Content {
-            subject: "Someone tried to register with your contact".into(),
-            body: "Someone tried to register at Propusk with your phone or email. You already have an \
-                   account; if it was not you, there is nothing to do."
-                .into(),
-        },
+        Lang::Ru => Content::text(
+            Lang::Ru,
+            "Попытка регистрации с вашим контактом",
+            "Кто-то пытался зарегистрироваться в Пропуске с вашим номером или почтой. У вас уже есть \
+                   учётная запись; если это были не вы, ничего делать не нужно.",
+        ),
+        Lang::En => Content::text(
+            Lang::En,
+            "Someone tried to register with your contact",
+            "Someone tried to register at Propusk with your phone or email. You already have an \
+                   account; if it was not you, there is nothing to do.",
+        ),
     }
 }

@@ -342,22 +342,24 @@ fn new_device_notice(client: &Client, at: OffsetDateTime) -> Content {
     let device = device_summary(&client.user_agent);
     let when = crate::format::moscow_time(at);
     match client.lang {
-        Lang::Ru => Content {
-            subject: "Вход с нового устройства".into(),
-            body: format!(
+        Lang::Ru => Content::text(
+            Lang::Ru,
+            "Вход с нового устройства",
+            format!(
                 "Пропуск: вход в вашу учётную запись {when} (МСК), {device}, IP {}. \
                  Если это были не вы, смените пароль и завершите чужие сеансы в личном кабинете.",
                 client.ip
             ),
-        },
-        Lang::En => Content {
-            subject: "Sign-in from a new device".into(),
-            body: format!(
+        ),
+        Lang::En => Content::text(
+            Lang::En,
+            "Sign-in from a new device",
+            format!(
                 "Propusk: your account was signed in to at {when} (Moscow time), {device}, IP {}. \
                  If it was not you, change your password and end other sessions in your cabinet.",
                 client.ip
             ),
-        },
+        ),
     }
 }
 

@@ -88,10 +88,7 @@ impl Services {
             used_at: None,
         };
         codes::issue(tx, &row).await?;
-        let content = Content {
-            subject: String::new(),
-            body: purpose.text(lang, &code),
-        };
+        let content = Content::text(lang, String::new(), purpose.text(lang, &code));
         notify::enqueue(tx, &self.vault, Channel::Sms, phone, &content, now).await?;
         Ok(())
     }

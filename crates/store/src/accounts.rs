@@ -103,7 +103,7 @@ fn account(t: AccountTuple) -> Result<AccountRow> {
     })
 }
 
-fn contact(t: ContactTuple) -> Result<ContactRow> {
+fn contact_row(t: ContactTuple) -> Result<ContactRow> {
     Ok(ContactRow {
         id: t.0,
         account_id: t.1,
@@ -207,13 +207,13 @@ pub async fn find_confirmed_contact(
     let t: Option<ContactTuple> = on_db!(db, pool => {
         sqlx::query_as(FIND_CONFIRMED).bind(channel.as_str()).bind(index).fetch_optional(pool).await?
     });
-    t.map(contact).transpose()
+    t.map(contact_row).transpose()
 }
 
 pub async fn contacts_of(db: &Db, account_id: Uuid) -> Result<Vec<ContactRow>> {
     let rows: Vec<ContactTuple> =
         on_db!(db, pool => sqlx::query_as(CONTACTS_OF).bind(account_id).fetch_all(pool).await?);
-    rows.into_iter().map(contact).collect()
+    rows.into_iter().map(contact_row).collect()
 }
 
 /// Marks a contact confirmed. `Conflict` when another account confirmed the
@@ -266,4 +266,14 @@ pub async fn set_ident_indexes(
     } else {
         Ok(())
     }
+}
+
+const CONTACT_BY_ID: &str = "SELECT id, account_id, channel, value_index, value, created_at, confirmed_at, \
+                             removed_at FROM contacts WHERE id = $1";
+
+pub async fn contact(tx: &mut Tx, id: Uuid) -> Result<Option<ContactRow>> {
+    let t: Option<ContactTuple> = on_tx!(tx, conn => {
+        sqlx::query_as(CONTACT_BY_ID).bind(id).fetch_optional(conn).await?
+    });
+    t.map(contact_row).transpose()
 }

@@ -121,3 +121,16 @@ pub async fn mark_used(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> 
         Ok(())
     }
 }
+
+const CLAIM_BY_ID: &str = "UPDATE one_time_codes SET failed = failed WHERE id = $1 AND purpose = $2 \
+                           RETURNING id, purpose, subject, contact_index, code_mac, issued_at, expires_at, \
+                           failed, used_at";
+
+/// A code (or link token) by its id and purpose, locked until the
+/// transaction ends, used or not (the caller judges).
+pub async fn claim_by_id(tx: &mut Tx, id: Uuid, purpose: &str) -> Result<Option<CodeRow>> {
+    let t: Option<CodeTuple> = on_tx!(tx, conn => {
+        sqlx::query_as(CLAIM_BY_ID).bind(id).bind(purpose).fetch_optional(conn).await?
+    });
+    Ok(t.map(row))
+}

@@ -11,6 +11,29 @@
 //!   row in PostgreSQL and takes the (already held) write lock in SQLite.
 //! - Types: UUIDs are `UUID` / `BLOB`, instants `TIMESTAMPTZ` / RFC 3339 `TEXT`,
 //!   both encoded by sqlx; JSON we hash is kept as `TEXT` on both, byte for byte.
+//! - Work queues: the outbox is claimed with one `UPDATE … WHERE id IN (SELECT …)`;
+//!   PostgreSQL adds `FOR UPDATE SKIP LOCKED` so dispatchers on several nodes skip
+//!   each other's rows, SQLite needs nothing (one writer at a time).
 //! - Migrations: `migrations/postgres` and `migrations/sqlite`, same numbers and names.
 
 pub(crate) const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Claiming due outbox messages. PostgreSQL skips rows another dispatcher
+/// has locked; SQLite has one writer at a time, so the plain form is
+/// already exclusive.
+pub(crate) fn claim_due_outbox(backend: crate::Backend) -> &'static str {
+    match backend {
+        crate::Backend::Postgres => {
+            "UPDATE outbox SET next_attempt_at = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, channel, recipient, content, created_at, status, attempts"
+        }
+        crate::Backend::Sqlite => {
+            "UPDATE outbox SET next_attempt_at = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+                          ORDER BY next_attempt_at, id LIMIT $3) \
+             RETURNING id, channel, recipient, content, created_at, status, attempts"
+        }
+    }
+}

@@ -88,3 +88,103 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<MessageRow>> {
         })
         .collect()
 }
+
+/// A message taken for delivery by one dispatcher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub row: MessageRow,
+    /// Tries so far, this one included.
+    pub attempts: i32,
+}
+
+/// Takes up to `limit` due messages for this dispatcher: each gets a lease
+/// (`next_attempt_at` moves to `lease_until`) and its try counted, in one
+/// statement, so no two dispatchers on any nodes take the same message while
+/// the lease runs. A dispatcher that dies mid-send leaves the lease to expire
+/// and the message to be tried again.
+pub async fn claim_due(
+    db: &Db,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<Claimed>> {
+    let sql = crate::dialect::claim_due_outbox(db.backend());
+    let rows: Vec<Tuple> = on_db!(db, pool => {
+        sqlx::query_as(sql)
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter()
+        .map(|t| {
+            let channel = Channel::parse(&t.1)
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("outbox.channel: {}", t.1)))?;
+            Ok(Claimed {
+                attempts: t.6,
+                row: MessageRow {
+                    id: t.0,
+                    channel,
+                    recipient: t.2,
+                    content: t.3,
+                    created_at: t.4,
+                    status: t.5,
+                    attempts: t.6,
+                },
+            })
+        })
+        .collect()
+}
+
+pub async fn mark_sent(db: &Db, id: Uuid, at: OffsetDateTime) -> Result<()> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Records a failed try: again at `retry_at`, or dead when `None`. The error
+/// text must not hold personal data.
+pub async fn mark_failed(
+    db: &Db,
+    id: Uuid,
+    error: &str,
+    retry_at: Option<OffsetDateTime>,
+) -> Result<()> {
+    let error: String = error.chars().take(500).collect();
+    on_db!(db, pool => {
+        match retry_at {
+            Some(at) => {
+                sqlx::query("UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(&error)
+                    .bind(at)
+                    .execute(pool)
+                    .await?;
+            }
+            None => {
+                sqlx::query("UPDATE outbox SET status = 'dead', last_error = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(&error)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+    });
+    Ok(())
+}
+
+/// How many messages are in each state: for metrics and tests.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = on_db!(db, pool => {
+        sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}

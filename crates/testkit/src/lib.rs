@@ -31,6 +31,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cluster;
+pub mod sinks;
 
 use std::fmt;
 use std::path::Path;

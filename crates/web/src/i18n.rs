@@ -185,7 +185,9 @@ mod tests {
     fn every_key_resolves_in_both_languages() {
         // Every variable any message uses, so messages with arguments resolve too.
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
-        for name in ["version", "id", "kinds", "reason", "tries", "seconds"] {
+        for name in [
+            "version", "id", "kinds", "reason", "tries", "seconds", "time", "page", "count",
+        ] {
             args.insert(Cow::Borrowed(name), FluentValue::from("x"));
         }
         for lang in Lang::ALL {

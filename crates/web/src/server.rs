@@ -139,9 +139,21 @@ pub async fn start(
         vault,
         services,
     };
+    let dispatcher = propusk_service::delivery::Dispatcher::new(
+        state.services.clone(),
+        &propusk_service::delivery::DeliverySettings {
+            smtp_url: state.settings.smtp_url.clone(),
+            mail_from: state.settings.mail_from.clone(),
+            sms_gateway_url: state.settings.sms_gateway_url.clone(),
+            sms_gateway_token: state.settings.sms_gateway_token.clone(),
+            demo: state.settings.demo,
+        },
+    )
+    .map_err(StartError::Internal)?;
     let app = build_router(state);
 
     let (stop, mut stopped) = watch::channel(false);
+    tokio::spawn(dispatcher.run(stop.subscribe()));
     let stop_on_signal = stop.clone();
     tokio::spawn(async move {
         shutdown.await;

@@ -25,6 +25,12 @@ pub struct Settings {
     pub session_idle: time::Duration,
     /// A session ends this long after sign-in, used or not.
     pub session_absolute: time::Duration,
+    /// Where email goes out; `None`: emails wait (shown at /dev/outbox in demo).
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// The SMS gateway adapter's URL (see `docs/delivery.md`).
+    pub sms_gateway_url: Option<String>,
+    pub sms_gateway_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +48,10 @@ impl Default for Settings {
             key_file: None,
             session_idle: time::Duration::minutes(30),
             session_absolute: time::Duration::hours(12),
+            smtp_url: None,
+            mail_from: "Пропуск <noreply@propusk.localhost>".into(),
+            sms_gateway_url: None,
+            sms_gateway_token: None,
         }
     }
 }

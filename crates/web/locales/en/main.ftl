@@ -182,3 +182,10 @@ security-backup-left = Backup codes left: { $count }.
 security-backup-new = Make new backup codes
 cabinet-snils = SNILS
 cabinet-inn = INN
+
+# Email confirmation
+email-confirm-title = Confirm your email
+email-confirm-lead = Press the button to confirm your email address.
+email-confirm-submit = Confirm my email
+email-sent = We have sent you an email with a confirmation link. Open it and follow the link; it is valid for 24 hours.
+email-link-invalid = This link does not work: it has expired, has been used, or was not copied in full.

@@ -182,3 +182,10 @@ security-backup-left = Осталось резервных кодов: { $count 
 security-backup-new = Создать новые резервные коды
 cabinet-snils = СНИЛС
 cabinet-inn = ИНН
+
+# Email confirmation
+email-confirm-title = Подтверждение почты
+email-confirm-lead = Нажмите кнопку, чтобы подтвердить адрес электронной почты.
+email-confirm-submit = Подтвердить почту
+email-sent = Мы отправили письмо со ссылкой для подтверждения. Откройте его и перейдите по ссылке — она действует 24 часа.
+email-link-invalid = Ссылка недействительна: она устарела, уже использована или скопирована не полностью.

@@ -30,6 +30,11 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         )
         .route("/register/resend", post(register::resend))
         .route("/register/done", get(register::done))
+        .route(
+            "/register/email",
+            get(register::email_link).post(register::email_confirm),
+        )
+        .route("/register/email-sent", get(register::email_sent))
         .route("/login", get(login::form).post(login::submit))
         .route("/login/factor", get(factor::form).post(factor::submit))
         .route("/login/factor/sms", post(factor::send_sms))

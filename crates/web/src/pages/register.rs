@@ -82,9 +82,10 @@ pub async fn submit(
         lang,
     };
     match state.services.register_person(registration).await {
-        Ok(r) => {
+        Ok(r) if r.phone => {
             Ok(Redirect::to(&format!("/register/confirm?r={}", r.registration)).into_response())
         }
+        Ok(_) => Ok(Redirect::to("/register/email-sent").into_response()),
         Err(ServiceError::Invalid(problems)) => {
             let mut errors = HashMap::new();
             for p in problems {
@@ -227,4 +228,77 @@ struct DonePage {
 
 pub async fn done(ctx: PageCtx) -> Result<Response, WebError> {
     render(&DonePage { ctx })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LinkParams {
+    #[serde(default)]
+    c: String,
+    #[serde(default)]
+    t: String,
+}
+
+#[derive(Template)]
+#[template(path = "register_email.html")]
+struct EmailPage {
+    ctx: PageCtx,
+    sent: bool,
+    c: String,
+    t: String,
+    error: Option<String>,
+}
+
+/// The link from the email opens a page with a button: mail scanners that
+/// fetch links must not confirm an address nobody looked at.
+pub async fn email_link(ctx: PageCtx, Query(q): Query<LinkParams>) -> Result<Response, WebError> {
+    // Only the characters a real link holds go back into the form.
+    let c =
+        q.c.chars()
+            .filter(|ch| ch.is_ascii_hexdigit() || *ch == '-')
+            .take(36)
+            .collect();
+    let t =
+        q.t.chars()
+            .filter(char::is_ascii_hexdigit)
+            .take(64)
+            .collect();
+    render(&EmailPage {
+        ctx,
+        sent: false,
+        c,
+        t,
+        error: None,
+    })
+}
+
+pub async fn email_confirm(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm<LinkParams>,
+) -> Result<Response, WebError> {
+    match state.services.confirm_email(&form.c, &form.t).await {
+        Ok(()) | Err(ServiceError::Conflict) => Ok(Redirect::to("/register/done").into_response()),
+        Err(ServiceError::LinkInvalid) => {
+            let error = Some(ctx.t.get("email-link-invalid"));
+            let page = render(&EmailPage {
+                ctx,
+                sent: false,
+                c: String::new(),
+                t: String::new(),
+                error,
+            })?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(super::service_error(e)),
+    }
+}
+
+pub async fn email_sent(ctx: PageCtx) -> Result<Response, WebError> {
+    render(&EmailPage {
+        ctx,
+        sent: true,
+        c: String::new(),
+        t: String::new(),
+        error: None,
+    })
 }
