@@ -349,3 +349,97 @@ async fn a_person_turns_on_totp_and_signs_in_with_it() {
     assert_eq!(r.status(), 303, "the other device is signed out");
     app.shutdown().await;
 }
+
+/// The newest email to `to` in the demo outbox: the link in its body.
+async fn link_in_outbox(http: &reqwest::Client, base: &str, to: &str) -> String {
+    let outbox: serde_json::Value = http
+        .get(format!("{base}/dev/outbox.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mail = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["channel"] == "email" && m["to"] == to)
+        .expect("an email");
+    mail["link"].as_str().expect("a link").to_owned()
+}
+
+/// A demo person with an email forgets the password and sets a new one from
+/// the emailed link, then signs in with it.
+#[tokio::test]
+async fn a_person_recovers_the_password_by_email() {
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let base = app.base.clone();
+    let http = app.http.clone();
+    Browser::run("a_person_recovers_the_password_by_email", |c| async move {
+        c.goto(&format!("{base}/login")).await?;
+        c.find(Locator::LinkText("Забыли пароль?"))
+            .await?
+            .click()
+            .await?;
+        wait_for_heading(&c, "Восстановление доступа").await?;
+        c.find(Locator::Id("login"))
+            .await?
+            .send_keys("morozov@demo.propusk.test")
+            .await?;
+        c.find(Locator::Css("form[action='/recover'] button"))
+            .await?
+            .click()
+            .await?;
+        wait_for_text(&c, ".lead", "письмо со ссылкой").await?;
+        let link = link_in_outbox(&http, &base, "morozov@demo.propusk.test").await;
+        ensure(link.contains("/recover/password?"), format!("link: {link}"))?;
+        c.goto(&link).await?;
+        c.find(Locator::Id("new_password"))
+            .await?
+            .send_keys("Quartz-Meadow-58")
+            .await?;
+        c.find(Locator::Css("form[action='/recover/password'] button"))
+            .await?
+            .click()
+            .await?;
+        wait_for_text(&c, ".form-notice", "Пароль изменён").await?;
+        c.find(Locator::Id("login"))
+            .await?
+            .send_keys("morozov@demo.propusk.test")
+            .await?;
+        c.find(Locator::Id("password"))
+            .await?
+            .send_keys("Quartz-Meadow-58")
+            .await?;
+        c.find(Locator::Css("form[action='/login'] button"))
+            .await?
+            .click()
+            .await?;
+        wait_for_heading(&c, "Морозов Алексей Викторович").await?;
+        Ok(())
+    })
+    .await;
+    app.shutdown().await;
+}
+
+/// Waits until the element at `css` holds `needle` (pages load after clicks).
+async fn wait_for_text(
+    c: &fantoccini::Client,
+    css: &str,
+    needle: &str,
+) -> Result<(), propusk_e2e::browser::BoxError> {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text.contains(needle) {
+                return Ok(());
+            }
+            last = text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("expected {needle:?} in {css}, last saw {last:?}").into())
+}

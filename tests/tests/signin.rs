@@ -303,3 +303,147 @@ async fn demo_accounts_sign_in_as_documented() {
     again.shutdown().await;
     drop(db);
 }
+
+/// Recovery by SMS over HTTP, and the same answer for a phone with no account.
+#[tokio::test]
+async fn recovery_pages_by_sms_and_password_change() {
+    use propusk_service::demo::DEMO_PASSWORD;
+    let app = TestApp::spawn_with(TestDb::new(Backend::Sqlite).await, |s| s.demo = true).await;
+    let csrf = propusk_e2e::pages::get_csrf(&app, "/recover").await;
+    let start = |login: &'static str| {
+        let (http, url, csrf) = (app.http.clone(), app.url("/recover"), csrf.clone());
+        async move {
+            http.post(url)
+                .form(&[("csrf", csrf.as_str()), ("login", login)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let known = start("+79000000001").await;
+    let unknown = start("+79000009999").await;
+    assert_eq!(known.status(), 303);
+    assert_eq!(unknown.status(), 303);
+    let to_known = known.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to_known.starts_with("/recover/code?r="));
+    assert!(
+        unknown.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/recover/code?r=")
+    );
+    let request = to_known.split("r=").nth(1).unwrap().to_owned();
+    let code = propusk_e2e::pages::latest_code(&app, "+79000000001").await;
+    let r = app
+        .http
+        .post(app.url("/recover/code"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("request", request.as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let grant = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(grant.starts_with("/recover/password?c="));
+    let page = app.get(&grant).await.text().await.unwrap();
+    let field = |name: &str| {
+        let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+        page[at..].split('"').next().unwrap().to_owned()
+    };
+    let (c, t) = (field("c"), field("t"));
+    let r = app
+        .http
+        .post(app.url("/recover/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("c", c.as_str()),
+            ("t", t.as_str()),
+            ("new_password", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("id=\"new_password-error\"")
+    );
+    let r = app
+        .http
+        .post(app.url("/recover/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("c", c.as_str()),
+            ("t", t.as_str()),
+            ("new_password", "Quartz-Meadow-58"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/login?recovered=1");
+    assert_eq!(
+        sign_in(&app, &client(), "+79000000001", DEMO_PASSWORD)
+            .await
+            .status(),
+        422
+    );
+
+    // Changing it again from the security page.
+    let http = client();
+    assert_eq!(
+        sign_in(&app, &http, "+79000000001", "Quartz-Meadow-58")
+            .await
+            .status(),
+        303
+    );
+    let html = http
+        .get(app.url("/cabinet/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&html);
+    let r = http
+        .post(app.url("/cabinet/security/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", "wrong"),
+            ("new_password", "Amber-Valley-93"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("id=\"current_password-error\"")
+    );
+    let r = http
+        .post(app.url("/cabinet/security/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current_password", "Quartz-Meadow-58"),
+            ("new_password", "Amber-Valley-93"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Пароль изменён"));
+    assert_eq!(
+        sign_in(&app, &client(), "+79000000001", "Amber-Valley-93")
+            .await
+            .status(),
+        303
+    );
+    app.shutdown().await;
+}

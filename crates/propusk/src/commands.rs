@@ -171,9 +171,10 @@ fn demo_accounts_text() -> String {
             a.snils.unwrap_or("-"),
             a.name,
             a.level.as_str(),
-            a.totp_key
-                .map(|k| format!(", TOTP key {k}"))
-                .unwrap_or_default()
+            a.email.map(|e| format!(", {e}")).unwrap_or_default()
+                + &a.totp_key
+                    .map(|k| format!(", TOTP key {k}"))
+                    .unwrap_or_default()
         ));
     }
     text.push_str("SMS and email sent in demo mode are shown at /dev/outbox.\n");

@@ -27,6 +27,7 @@ pub const DEMO_TOTP_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 pub struct DemoAccount {
     pub name: &'static str,
     pub phone: &'static str,
+    pub email: Option<&'static str>,
     pub snils: Option<&'static str>,
     pub level: TrustLevel,
     pub totp_key: Option<&'static str>,
@@ -36,6 +37,7 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount {
         name: "Соколов Иван Петрович",
         phone: "+79000000001",
+        email: None,
         snils: None,
         level: TrustLevel::Simplified,
         totp_key: None,
@@ -43,6 +45,7 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount {
         name: "Волкова Мария Александровна",
         phone: "+79000000002",
+        email: None,
         snils: Some("145-678-932 12"),
         level: TrustLevel::Standard,
         totp_key: None,
@@ -50,6 +53,7 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount {
         name: "Морозов Алексей Викторович",
         phone: "+79000000003",
+        email: Some("morozov@demo.propusk.test"),
         snils: Some("160-503-741 28"),
         level: TrustLevel::Confirmed,
         totp_key: None,
@@ -57,6 +61,7 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount {
         name: "Кузнецова Елена Сергеевна",
         phone: "+79000000004",
+        email: None,
         snils: Some("177-654-328 10"),
         level: TrustLevel::Standard,
         totp_key: Some(DEMO_TOTP_KEY),
@@ -148,6 +153,28 @@ impl Services {
                 },
             )
             .await?;
+            if let Some(email) = demo.email {
+                let email = propusk_core::ident::Email::parse(email).map_err(internal)?;
+                let contact_id = Uuid::now_v7();
+                accounts::insert_contact(
+                    &mut tx,
+                    &ContactRow {
+                        id: contact_id,
+                        account_id: id,
+                        channel: ContactChannel::Email,
+                        value_index: self.vault.blind_index_hex("email", email.as_str()),
+                        value: self.vault.seal(
+                            &mut OsRng,
+                            email.as_str().as_bytes(),
+                            format!("contact:{contact_id}").as_bytes(),
+                        ),
+                        created_at: now,
+                        confirmed_at: Some(now),
+                        removed_at: None,
+                    },
+                )
+                .await?;
+            }
             if let Some(s) = &snils {
                 let index = self.vault.blind_index_hex("snils", s.as_str());
                 accounts::set_ident_indexes(&mut tx, id, Some(&index), None, now).await?;

@@ -23,6 +23,7 @@ pub mod factor;
 pub mod format;
 mod links;
 pub mod notify;
+pub mod password;
 pub mod registration;
 pub mod sessions;
 pub mod signin;

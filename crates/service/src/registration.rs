@@ -305,7 +305,7 @@ impl Services {
                 tx,
                 crate::links::CONFIRM_EMAIL,
                 &contact.id.to_string(),
-                &contact.value_index,
+                Some(&contact.value_index),
                 crate::links::CONFIRM_EMAIL_TTL,
             )
             .await?;

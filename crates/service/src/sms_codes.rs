@@ -18,6 +18,7 @@ use crate::{Result, ServiceError, Services};
 pub enum Purpose {
     ConfirmContact,
     SignIn,
+    Recovery,
 }
 
 impl Purpose {
@@ -25,6 +26,7 @@ impl Purpose {
         match self {
             Purpose::ConfirmContact => "confirm_contact",
             Purpose::SignIn => "sign_in",
+            Purpose::Recovery => "recovery",
         }
     }
 
@@ -39,6 +41,12 @@ impl Purpose {
             (Purpose::SignIn, Lang::Ru) => {
                 format!("Пропуск: код для входа {code}. Никому его не сообщайте, даже сотрудникам.")
             }
+            (Purpose::Recovery, Lang::Ru) => format!(
+                "Пропуск: код для восстановления доступа {code}. Если вы его не запрашивали, ничего не делайте."
+            ),
+            (Purpose::Recovery, Lang::En) => format!(
+                "Propusk: your account recovery code is {code}. If you did not ask for it, do nothing."
+            ),
             (Purpose::SignIn, Lang::En) => {
                 format!(
                     "Propusk: your sign-in code is {code}. Never share it, not even with staff."

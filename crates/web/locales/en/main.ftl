@@ -189,3 +189,24 @@ email-confirm-lead = Press the button to confirm your email address.
 email-confirm-submit = Confirm my email
 email-sent = We have sent you an email with a confirmation link. Open it and follow the link; it is valid for 24 hours.
 email-link-invalid = This link does not work: it has expired, has been used, or was not copied in full.
+
+# Recovery and password change
+recover-title = Recover access
+recover-lead = Give the confirmed phone or email of your account. We will send a code by SMS or a link by email.
+recover-login = Phone or email
+recover-submit = Continue
+recover-code-sent = If the number belongs to an account, a code has been sent to it. It is valid for 5 minutes.
+recover-email-sent = If the address belongs to an account, an email with a link has been sent to it. The link is valid for 30 minutes.
+recover-password-lead = Set a new password. Every session will end afterwards.
+recover-new-password = New password
+recover-proof = Backup code or SNILS
+recover-proof-hint = Your second factor is on: prove it is you with a backup code or the SNILS in your profile.
+recover-proof-wrong = The backup code or SNILS does not match
+recover-save = Save the password
+recover-again = Start again
+login-forgot = Forgot your password?
+login-recovered = Your password has been changed. Sign in with the new one.
+password-title = Change password
+password-current = Current password
+password-submit = Change password
+password-changed = The password has been changed and your other sessions ended.

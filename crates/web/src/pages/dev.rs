@@ -17,6 +17,8 @@ pub struct OutboxEntry {
     to: String,
     subject: String,
     body: String,
+    /// The link an email asks to follow, if any.
+    link: Option<String>,
     created_at: String,
 }
 
@@ -33,6 +35,7 @@ async fn entries(state: &AppState) -> Result<Vec<OutboxEntry>, WebError> {
             channel: m.channel.as_str(),
             to: m.to,
             subject: m.content.subject,
+            link: m.content.link.map(|l| l.url),
             body: m.content.body,
             created_at: propusk_core::time::canonical(m.created_at),
         })

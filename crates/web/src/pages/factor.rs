@@ -163,9 +163,18 @@ struct SecurityPage {
     backup_codes: Vec<String>,
     error: Option<String>,
     notice: Option<String>,
+    /// Errors of the password change form, by field.
+    password_errors: Vec<(&'static str, String)>,
 }
 
 impl SecurityPage {
+    fn password_error(&self, field: &str) -> Option<&str> {
+        self.password_errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
     fn new(ctx: PageCtx, totp: bool, backup_left: i64) -> SecurityPage {
         SecurityPage {
             ctx,
@@ -175,6 +184,7 @@ impl SecurityPage {
             backup_codes: Vec::new(),
             error: None,
             notice: None,
+            password_errors: Vec::new(),
         }
     }
 }
@@ -306,5 +316,45 @@ pub async fn disable_totp(
     };
     let mut p = page(&state, ctx, current.account_id).await?;
     p.error = Some(p.ctx.t.get(error));
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Citizen(current): Citizen,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    let lang = ctx.t.lang;
+    let result = state
+        .services
+        .change_password(&current, &form.current_password, &form.new_password, lang)
+        .await;
+    let mut p = page(&state, ctx, current.account_id).await?;
+    match result {
+        Ok(_) => {
+            p.notice = Some(p.ctx.t.get("password-changed"));
+            return render(&p);
+        }
+        Err(ServiceError::BadCredentials) => {
+            let msg = p.ctx.t.get("security-wrong-password");
+            p.password_errors.push(("current_password", msg));
+        }
+        Err(ServiceError::Invalid(problems)) => {
+            for pr in problems {
+                p.password_errors
+                    .push(("new_password", pr.message(lang).to_owned()));
+            }
+        }
+        Err(e) => return Err(service_error(e)),
+    }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
 }

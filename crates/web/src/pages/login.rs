@@ -21,6 +21,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    recovered: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +44,8 @@ struct LoginPage {
     password_error: Option<String>,
     /// A message about the whole form (lock, blocked account).
     alert: Option<String>,
+    /// Just back from recovery: say the new password is set.
+    recovered: bool,
 }
 
 pub async fn form(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response, WebError> {
@@ -57,6 +60,7 @@ pub async fn form(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response,
         login_error: None,
         password_error: None,
         alert: None,
+        recovered: q.recovered.is_some(),
     })
 }
 
@@ -81,6 +85,7 @@ pub async fn submit(
         login_error: None,
         password_error: None,
         alert: None,
+        recovered: false,
         ctx,
     };
     if form.login.trim().is_empty() {

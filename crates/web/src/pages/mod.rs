@@ -15,6 +15,7 @@ pub mod dev;
 pub mod factor;
 pub mod home;
 pub mod login;
+pub mod recover;
 pub mod register;
 
 /// The page routes. Only they get the CSRF cookie and the session look-up:
@@ -39,6 +40,14 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/login/factor", get(factor::form).post(factor::submit))
         .route("/login/factor/sms", post(factor::send_sms))
         .route("/logout", post(login::logout))
+        .route("/recover", get(recover::start_form).post(recover::start))
+        .route("/recover/email-sent", get(recover::email_sent))
+        .route("/recover/code", get(recover::code_form).post(recover::code))
+        .route(
+            "/recover/password",
+            get(recover::password_form).post(recover::password),
+        )
+        .route("/cabinet/security/password", post(factor::change_password))
         .route("/cabinet/security", get(factor::security))
         .route("/cabinet/security/totp", post(factor::start_totp))
         .route("/cabinet/security/totp/confirm", post(factor::confirm_totp))
