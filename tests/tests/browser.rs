@@ -189,6 +189,27 @@ async fn a_person_registers_confirms_signs_in_and_out() {
                 let png = c.screenshot().await?;
                 std::fs::write(format!("{dir}/cabinet_sessions.png"), png)?;
             }
+            c.find(Locator::LinkText("Личные данные"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Личные данные").await?;
+            c.find(Locator::Id("snils"))
+                .await?
+                .send_keys("112-233-445 96")
+                .await?;
+            c.find(Locator::Css("form[action='/cabinet/profile'] button"))
+                .await?
+                .click()
+                .await?;
+            let err = c.find(Locator::Id("snils-error")).await?.text().await?;
+            ensure(!err.is_empty(), "a wrong SNILS is explained next to it")?;
+            if let Ok(dir) = std::env::var("PROPUSK_SCREENSHOTS") {
+                c.set_window_size(1280, 1800).await?;
+                let png = c.screenshot().await?;
+                std::fs::write(format!("{dir}/cabinet_profile.png"), png)?;
+                c.set_window_size(1280, 800).await?;
+            }
             // Sign out from the header: back on the home page, signed out.
             c.find(Locator::Css("form[action='/logout'] button"))
                 .await?

@@ -206,17 +206,86 @@ impl PersonName {
 }
 
 /// What an account says about its person, sealed as one JSON document.
-/// Fields beyond the name are added as the profile grows; older documents
-/// (a bare name) still read.
+/// Fields beyond the name are optional; older documents (a bare name) still read.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     #[serde(flatten)]
     pub name: PersonName,
+    /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_place: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passport: Option<PassportData>,
     /// Normalized `XXX-XXX-XXX YY`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snils: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inn: Option<String>,
+    /// Registration address (место жительства), as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Where the check of passport and SNILS against the registries stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_check: Option<IdentityCheck>,
+}
+
+impl Profile {
+    /// A profile with only a name, as registration makes it.
+    pub fn new(name: PersonName) -> Profile {
+        Profile {
+            name,
+            birth_date: None,
+            birth_place: None,
+            gender: None,
+            passport: None,
+            snils: None,
+            inn: None,
+            address: None,
+            postal_code: None,
+            identity_check: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+/// A passport as entered: the number normalized (`4508 123456`), the
+/// division code as `NNN-NNN`, the issue date `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PassportData {
+    pub number: String,
+    pub issue_date: String,
+    pub issuer: String,
+    pub division_code: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityState {
+    /// Entered; the registry check has not answered yet.
+    Pending,
+    Verified,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityCheck {
+    pub state: IdentityState,
+    /// RFC 3339.
+    pub since: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

@@ -105,11 +105,8 @@ impl Services {
                 continue;
             }
             let snils = demo.snils.map(Snils::parse).transpose().map_err(internal)?;
-            let profile = Profile {
-                name: name_of(demo.name)?,
-                snils: snils.as_ref().map(|s| s.as_str().to_owned()),
-                inn: None,
-            };
+            let mut profile = Profile::new(name_of(demo.name)?);
+            profile.snils = snils.as_ref().map(|s| s.as_str().to_owned());
             let now = self.clock.now();
             let id = Uuid::now_v7();
             let json = serde_json::to_vec(&profile).map_err(internal)?;

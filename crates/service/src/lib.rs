@@ -24,6 +24,7 @@ pub mod format;
 mod links;
 pub mod notify;
 pub mod password;
+pub mod profile;
 pub mod registration;
 pub mod sessions;
 pub mod signin;

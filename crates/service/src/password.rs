@@ -3,7 +3,7 @@
 //! the sessions that might belong to someone else and tell the owner.
 
 use propusk_core::Lang;
-use propusk_core::account::{ContactChannel, Profile};
+use propusk_core::account::ContactChannel;
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::factor::normalize_backup_code;
 use propusk_core::ident::{Email, Phone, Snils};
@@ -45,21 +45,9 @@ pub struct RecoveryNeeds {
 }
 
 impl Services {
-    async fn profile_of(&self, account_id: Uuid) -> Result<Profile> {
-        let row = accounts::get(&self.db, account_id).await?;
-        let bytes = self
-            .vault
-            .open(
-                &row.profile,
-                format!("account.profile:{account_id}").as_bytes(),
-            )
-            .map_err(internal)?;
-        serde_json::from_slice(&bytes).map_err(internal)
-    }
-
     /// The password rules with this account's own data to avoid.
     async fn check_new_password(&self, account_id: Uuid, new: &str) -> Result<()> {
-        let profile = self.profile_of(account_id).await?;
+        let profile = self.profile(account_id).await?;
         let mut contacts = Vec::new();
         for c in accounts::contacts_of(&self.db, account_id).await? {
             if c.removed_at.is_none() {
@@ -371,7 +359,7 @@ impl Services {
             }
         }
         if let Ok(snils) = Snils::parse(proof) {
-            let profile = self.profile_of(account_id).await?;
+            let profile = self.profile(account_id).await?;
             return Ok(profile.snils.as_deref() == Some(snils.as_str()));
         }
         Ok(false)

@@ -277,3 +277,26 @@ pub async fn contact(tx: &mut Tx, id: Uuid) -> Result<Option<ContactRow>> {
     });
     t.map(contact_row).transpose()
 }
+
+const FIND_BY_INN: &str = "SELECT id FROM accounts WHERE inn_index = $1 AND status <> 'deleted'";
+const SET_PROFILE: &str = "UPDATE accounts SET profile = $2, updated_at = $3 WHERE id = $1";
+
+/// The account whose INN has this blind index.
+pub async fn find_by_inn(db: &Db, index: &str) -> Result<Option<Uuid>> {
+    let t: Option<(Uuid,)> = on_db!(db, pool => {
+        sqlx::query_as(FIND_BY_INN).bind(index).fetch_optional(pool).await?
+    });
+    Ok(t.map(|t| t.0))
+}
+
+/// Replaces the sealed profile of an account.
+pub async fn set_profile(tx: &mut Tx, id: Uuid, sealed: &[u8], at: OffsetDateTime) -> Result<()> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(SET_PROFILE).bind(id).bind(sealed).bind(at).execute(conn).await?.rows_affected()
+    });
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

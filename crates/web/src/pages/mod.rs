@@ -15,6 +15,7 @@ pub mod dev;
 pub mod factor;
 pub mod home;
 pub mod login;
+pub mod profile;
 pub mod recover;
 pub mod register;
 
@@ -57,6 +58,7 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             post(factor::new_backup_codes),
         )
         .route("/cabinet", get(cabinet::overview))
+        .route("/cabinet/profile", get(profile::form).post(profile::save))
         .route("/cabinet/sessions", get(cabinet::sessions))
         .route("/cabinet/sessions/end", post(cabinet::end_session))
         .route("/cabinet/sessions/end-others", post(cabinet::end_others))

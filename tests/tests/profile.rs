@@ -1,0 +1,62 @@
+//! The profile page: server-side checks with messages next to fields,
+//! SNILS unique among accounts, the identity check put in `Pending`, and
+//! sign-in by the SNILS just entered.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use propusk_e2e::pages::{PASSWORD, csrf_of, register, sign_in};
+use propusk_e2e::{TestApp, both_backends, client};
+
+fn form<'a>(csrf: &'a str, snils: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("birth_date", "1990-05-17"),
+        ("birth_place", "г. Тверь"),
+        ("gender", "female"),
+        ("passport_number", "4510 123456"),
+        ("passport_issue_date", "2010-05-20"),
+        ("passport_issuer", "ОВД района Хамовники г. Москвы"),
+        ("passport_division_code", "772-001"),
+        ("snils", snils),
+        ("inn", ""),
+        ("address", "г. Москва, ул. Льва Толстого, д. 16"),
+        ("postal_code", "119021"),
+    ]
+}
+
+both_backends! {
+    async fn the_profile_is_checked_kept_and_unique(db: TestDb) {
+        let app = TestApp::spawn_with(db, |s| s.demo = true).await;
+        register(&app, "+79167400001").await;
+        assert_eq!(sign_in(&app, &app.http, "+79167400001", PASSWORD).await.status(), 303);
+        let html = app.get("/cabinet/profile").await.text().await.unwrap();
+        for token in ["bday", "sex", "street-address", "postal-code"] {
+            assert!(html.contains(&format!("autocomplete=\"{token}\"")), "{token}");
+        }
+        let csrf = csrf_of(&html);
+
+        // Волкова (a demo account) already has this SNILS.
+        let r = app.http.post(app.url("/cabinet/profile")).form(&form(&csrf, "145-678-932 12")).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("уже указан в другой учётной записи"), "the duplicate is explained");
+        assert!(html.contains("поддержку"), "with the way to support");
+        assert!(html.contains("value=\"г. Тверь\""), "values are kept");
+
+        // A wrong check digit is named next to the field.
+        let r = app.http.post(app.url("/cabinet/profile")).form(&form(&csrf, "112-233-445 96")).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"snils-error\""));
+
+        let r = app.http.post(app.url("/cabinet/profile")).form(&form(&csrf, "112-233-445 95")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("ожидают проверки"), "identity check pending");
+        assert!(html.contains("value=\"4510 123456\"") && html.contains("value=\"772-001\""));
+
+        // The SNILS now signs in, and the cabinet shows it.
+        assert_eq!(sign_in(&app, &client(), "112-233-445 95", PASSWORD).await.status(), 303);
+        let html = app.get("/cabinet").await.text().await.unwrap();
+        assert!(html.contains("112-233-445 95"));
+        app.shutdown().await;
+    }
+}
