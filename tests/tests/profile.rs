@@ -60,3 +60,47 @@ both_backends! {
         app.shutdown().await;
     }
 }
+
+/// Deletion from the security page: the password is asked, the date shown,
+/// and it can be cancelled.
+#[tokio::test]
+async fn deletion_is_asked_for_shown_and_cancelled() {
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    register(&app, "+79167400002").await;
+    assert_eq!(
+        sign_in(&app, &app.http, "+79167400002", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let html = app.get("/cabinet/security").await.text().await.unwrap();
+    let csrf = csrf_of(&html);
+    let r = app
+        .http
+        .post(app.url("/cabinet/security/delete"))
+        .form(&[("csrf", csrf.as_str()), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"delete-error\""));
+    let r = app
+        .http
+        .post(app.url("/cabinet/security/delete"))
+        .form(&[("csrf", csrf.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("id=\"deletion-due\""));
+    let r = app
+        .http
+        .post(app.url("/cabinet/security/delete/cancel"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Удаление отменено") && !html.contains("id=\"deletion-due\""));
+    app.shutdown().await;
+}

@@ -237,6 +237,17 @@ impl Services {
         Ok(None)
     }
 
+    /// A current TOTP or backup code (spent if right), for confirming a
+    /// sensitive action of a signed-in person.
+    pub(crate) async fn check_factor_code(
+        &self,
+        tx: &mut Tx,
+        account_id: Uuid,
+        typed: &str,
+    ) -> Result<Option<Used>> {
+        self.check_factor(tx, account_id, typed, None).await
+    }
+
     /// Turns the factor off: needs the password and a current code.
     pub async fn disable_totp(
         &self,

@@ -16,11 +16,13 @@ use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
 pub mod cabinet;
+pub mod deletion;
 pub mod delivery;
 pub mod demo;
 mod error;
 pub mod factor;
 pub mod format;
+pub mod housekeeping;
 mod links;
 pub mod notify;
 pub mod password;

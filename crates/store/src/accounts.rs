@@ -300,3 +300,82 @@ pub async fn set_profile(tx: &mut Tx, id: Uuid, sealed: &[u8], at: OffsetDateTim
         Ok(())
     }
 }
+
+/// When a requested deletion takes effect, if one is pending.
+pub async fn deletion_due(db: &Db, id: Uuid) -> Result<Option<OffsetDateTime>> {
+    let t: Option<(Option<OffsetDateTime>,)> = on_db!(db, pool => {
+        sqlx::query_as("SELECT deletion_due_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(t.and_then(|t| t.0))
+}
+
+pub async fn set_deletion_due(
+    tx: &mut Tx,
+    id: Uuid,
+    due: Option<OffsetDateTime>,
+    at: OffsetDateTime,
+) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE accounts SET deletion_due_at = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(due)
+            .bind(at)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Accounts whose deletion is due by `now`, oldest first.
+pub async fn deletions_due(db: &Db, now: OffsetDateTime, limit: i64) -> Result<Vec<Uuid>> {
+    let rows: Vec<(Uuid,)> = on_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT id FROM accounts WHERE deletion_due_at IS NOT NULL AND deletion_due_at <= $1 \
+             AND status <> 'deleted' ORDER BY deletion_due_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Erases an account's personal data, keeping the row (and its id, which
+/// the audit log refers to) as a pseudonymous tombstone. Only if the
+/// deletion is still due: a cancellation that won the race wins.
+pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
+    let n = on_tx!(tx, conn => {
+        let n = sqlx::query(
+            "UPDATE accounts SET status = 'deleted', trust_level = NULL, profile = $2, password_hash = '', \
+             snils_index = NULL, inn_index = NULL, deletion_due_at = NULL, updated_at = $3 \
+             WHERE id = $1 AND deletion_due_at IS NOT NULL AND deletion_due_at <= $3 AND status <> 'deleted'",
+        )
+        .bind(id)
+        .bind(Vec::<u8>::new())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            for q in [
+                "DELETE FROM contacts WHERE account_id = $1",
+                "DELETE FROM sessions WHERE account_id = $1",
+                "DELETE FROM sign_in_events WHERE account_id = $1",
+                "DELETE FROM backup_codes WHERE account_id = $1",
+                "DELETE FROM totp_factors WHERE account_id = $1",
+            ] {
+                sqlx::query(q).bind(id).execute(&mut *conn).await?;
+            }
+            sqlx::query("DELETE FROM login_locks WHERE lock_key = $1")
+                .bind(format!("account:{id}"))
+                .execute(&mut *conn)
+                .await?;
+        }
+        n
+    });
+    Ok(n == 1)
+}

@@ -134,3 +134,15 @@ pub async fn claim_by_id(tx: &mut Tx, id: Uuid, purpose: &str) -> Result<Option<
     });
     Ok(t.map(row))
 }
+
+/// Removes codes and link tokens that expired before `before`.
+pub async fn purge(db: &Db, before: OffsetDateTime) -> Result<u64> {
+    let n = on_db!(db, pool => {
+        sqlx::query("DELETE FROM one_time_codes WHERE expires_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(n)
+}

@@ -188,3 +188,16 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
     });
     Ok(rows)
 }
+
+/// Removes delivered and dead messages created before `before` (their
+/// sealed contents are personal data kept no longer than needed).
+pub async fn purge_done(db: &Db, before: OffsetDateTime) -> Result<u64> {
+    let n = on_db!(db, pool => {
+        sqlx::query("DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(n)
+}

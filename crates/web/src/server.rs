@@ -150,10 +150,12 @@ pub async fn start(
         },
     )
     .map_err(StartError::Internal)?;
+    let housekeeping = state.services.clone();
     let app = build_router(state);
 
     let (stop, mut stopped) = watch::channel(false);
     tokio::spawn(dispatcher.run(stop.subscribe()));
+    tokio::spawn(housekeeping.run_housekeeping(Duration::from_secs(300), stop.subscribe()));
     let stop_on_signal = stop.clone();
     tokio::spawn(async move {
         shutdown.await;

@@ -238,3 +238,11 @@ profile-saved-check = Saved. Your passport and SNILS will be checked against the
 profile-identity-pending = Your passport and SNILS are waiting to be checked against the state registries.
 profile-identity-verified = Your passport and SNILS have been checked.
 profile-identity-rejected = The check of your passport and SNILS failed. Please check the data.
+
+# Deletion
+delete-title = Delete the account
+delete-lead = The account will be deleted in 30 days; until then you can cancel. After that your personal data is erased for good.
+delete-submit = Delete my account
+delete-scheduled = The account will be deleted on { $time } (Moscow time).
+delete-cancel = Cancel the deletion
+delete-cancelled = The deletion has been cancelled.

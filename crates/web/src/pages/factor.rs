@@ -165,6 +165,9 @@ struct SecurityPage {
     notice: Option<String>,
     /// Errors of the password change form, by field.
     password_errors: Vec<(&'static str, String)>,
+    /// When a requested deletion takes effect (Moscow time).
+    deletion_due: Option<String>,
+    delete_error: Option<String>,
 }
 
 impl SecurityPage {
@@ -185,6 +188,8 @@ impl SecurityPage {
             error: None,
             notice: None,
             password_errors: Vec::new(),
+            deletion_due: None,
+            delete_error: None,
         }
     }
 }
@@ -199,11 +204,14 @@ async fn page(
         .factor_status(account)
         .await
         .map_err(service_error)?;
-    Ok(SecurityPage::new(
-        ctx,
-        status.totp,
-        status.backup_codes_left,
-    ))
+    let mut p = SecurityPage::new(ctx, status.totp, status.backup_codes_left);
+    p.deletion_due = state
+        .services
+        .deletion_due(account)
+        .await
+        .map_err(service_error)?
+        .map(propusk_service::format::moscow_time);
+    Ok(p)
 }
 
 pub async fn security(
@@ -357,4 +365,50 @@ pub async fn change_password(
         Err(e) => return Err(service_error(e)),
     }
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn request_deletion(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Citizen(current): Citizen,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> Result<Response, WebError> {
+    let lang = ctx.t.lang;
+    let result = state
+        .services
+        .request_deletion(&current, &form.password, &form.code, lang)
+        .await;
+    let mut p = page(&state, ctx, current.account_id).await?;
+    let key = match result {
+        Ok(_) => return render(&p),
+        Err(ServiceError::BadCredentials) => "security-wrong-password",
+        Err(ServiceError::WrongFactorCode) => "factor-code-wrong",
+        Err(e) => return Err(service_error(e)),
+    };
+    p.delete_error = Some(p.ctx.t.get(key));
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)?).into_response())
+}
+
+pub async fn cancel_deletion(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Citizen(current): Citizen,
+    CsrfForm(_): CsrfForm<super::NoFields>,
+) -> Result<Response, WebError> {
+    state
+        .services
+        .cancel_deletion(&current, ctx.t.lang)
+        .await
+        .map_err(service_error)?;
+    let mut p = page(&state, ctx, current.account_id).await?;
+    p.notice = Some(p.ctx.t.get("delete-cancelled"));
+    render(&p)
 }

@@ -57,6 +57,11 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             "/cabinet/security/backup-codes",
             post(factor::new_backup_codes),
         )
+        .route("/cabinet/security/delete", post(factor::request_deletion))
+        .route(
+            "/cabinet/security/delete/cancel",
+            post(factor::cancel_deletion),
+        )
         .route("/cabinet", get(cabinet::overview))
         .route("/cabinet/profile", get(profile::form).post(profile::save))
         .route("/cabinet/sessions", get(cabinet::sessions))

@@ -1,0 +1,48 @@
+//! Periodic work inside `serve`: erasing accounts whose deletion is due and
+//! dropping data past its retention (sign-in history after 90 days, codes
+//! a day after expiry, delivered messages after 30 days). Every step is an
+//! idempotent conditional statement, so several nodes may run it at once.
+
+use std::time::Duration as StdDuration;
+
+use propusk_store::{codes, outbox, signin};
+use time::Duration;
+use tokio::sync::watch;
+
+use crate::sessions::HISTORY_DAYS;
+use crate::{Result, Services};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Report {
+    pub accounts_erased: usize,
+    pub sign_ins_purged: u64,
+    pub codes_purged: u64,
+    pub messages_purged: u64,
+}
+
+impl Services {
+    pub async fn housekeeping(&self) -> Result<Report> {
+        let now = self.clock.now();
+        Ok(Report {
+            accounts_erased: self.erase_due_accounts().await?,
+            sign_ins_purged: signin::purge(&self.db, now - Duration::days(HISTORY_DAYS)).await?,
+            codes_purged: codes::purge(&self.db, now - Duration::days(1)).await?,
+            messages_purged: outbox::purge_done(&self.db, now - Duration::days(30)).await?,
+        })
+    }
+
+    /// Runs [`Services::housekeeping`] every `every` until `stop` turns true.
+    pub async fn run_housekeeping(self, every: StdDuration, mut stop: watch::Receiver<bool>) {
+        loop {
+            match self.housekeeping().await {
+                Ok(r) if r != Report::default() => tracing::info!(?r, "housekeeping"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}
