@@ -5,6 +5,10 @@
 //!   worst time from spawn to the first 200; then the process's idle RSS.
 //! - `ids SECONDS`: identifier checks per second on one core, over a mix of
 //!   valid and invalid values of every kind.
+//! - `signin BIN SECONDS`: password sign-ins per second against raw argon2id
+//!   in the same run, and page latencies with a session (see `signin.rs`).
+
+mod signin;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,7 +22,10 @@ fn main() -> ExitCode {
     let result = match args.get(1).map(String::as_str) {
         Some("startup") => startup(&args[2..]),
         Some("ids") => ids(&args[2..]),
-        _ => Err("usage: propusk-bench startup BIN RUNS | ids SECONDS".to_owned()),
+        Some("signin") => signin::run(&args[2..]),
+        _ => Err(
+            "usage: propusk-bench startup BIN RUNS | ids SECONDS | signin BIN SECONDS".to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -154,4 +161,51 @@ fn ids(args: &[String]) -> Result<(), String> {
         rate, valid, n
     );
     Ok(())
+}
+
+/// A `propusk serve --demo` on a fresh data dir and a free port.
+pub struct DemoServer {
+    pub base: String,
+    _server: Server,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn spawn_demo(bin: &str) -> Result<DemoServer, String> {
+    let dir = std::env::temp_dir().join(format!("propusk-bench-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let port = free_port()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let child = Command::new(bin)
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            &addr.to_string(),
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .env("PROPUSK_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{bin}: {e}"))?;
+    let server = Server(child);
+    let t0 = Instant::now();
+    while !ready(addr) {
+        if t0.elapsed() > Duration::from_secs(30) {
+            return Err("the demo server did not get ready".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(DemoServer {
+        base: format!("http://{addr}"),
+        _server: server,
+        dir,
+    })
 }

@@ -104,3 +104,55 @@ async fn deletion_is_asked_for_shown_and_cancelled() {
     assert!(html.contains("Удаление отменено") && !html.contains("id=\"deletion-due\""));
     app.shutdown().await;
 }
+
+/// Replacing the phone from the contacts page.
+#[tokio::test]
+async fn the_phone_is_replaced_after_its_code() {
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    register(&app, "+79167400003").await;
+    assert_eq!(
+        sign_in(&app, &app.http, "+79167400003", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+    let html = app.get("/cabinet/contacts").await.text().await.unwrap();
+    assert!(html.contains("autocomplete=\"tel\"") && html.contains("autocomplete=\"email\""));
+    let csrf = csrf_of(&html);
+    let r = app
+        .http
+        .post(app.url("/cabinet/contacts/phone"))
+        .form(&[("csrf", csrf.as_str()), ("value", "garbage")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"phone-error\""));
+    let r = app
+        .http
+        .post(app.url("/cabinet/contacts/phone"))
+        .form(&[("csrf", csrf.as_str()), ("value", "8 916 740-00-04")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let next = r.headers()["location"].to_str().unwrap().to_owned();
+    let contact = next.split("c=").nth(1).unwrap().to_owned();
+    let code = propusk_e2e::pages::latest_code(&app, "+79167400004").await;
+    let r = app
+        .http
+        .post(app.url("/cabinet/contacts/phone/confirm"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("contact", contact.as_str()),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Телефон заменён") && html.contains("+79167400004"));
+    assert!(!html.contains("+79167400003"), "the old phone is gone");
+    app.shutdown().await;
+}

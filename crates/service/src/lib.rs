@@ -16,6 +16,7 @@ use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
 pub mod cabinet;
+pub mod contacts;
 pub mod deletion;
 pub mod delivery;
 pub mod demo;

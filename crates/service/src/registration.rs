@@ -293,7 +293,7 @@ impl Services {
         .await
     }
 
-    async fn send_email_link(
+    pub(crate) async fn send_email_link(
         &self,
         tx: &mut propusk_store::Tx,
         contact: &ContactRow,
@@ -347,7 +347,7 @@ impl Services {
 
     /// Confirms an email from its link; an account waiting for confirmation
     /// becomes active at the simplified level.
-    pub async fn confirm_email(&self, code_id: &str, token: &str) -> Result<()> {
+    pub async fn confirm_email(&self, code_id: &str, token: &str, lang: Lang) -> Result<()> {
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let subject = self
@@ -366,6 +366,7 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         let account = accounts::get(&self.db, contact.account_id).await?;
+        self.retire_old_contacts(&mut tx, &contact, lang).await?;
         if account.status == AccountStatus::AwaitingConfirmation {
             accounts::set_status(
                 &mut tx,

@@ -379,3 +379,15 @@ pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
     });
     Ok(n == 1)
 }
+
+/// Marks a contact removed (it stops signing in and stops getting messages).
+pub async fn remove_contact(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE contacts SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}

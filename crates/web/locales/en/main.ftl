@@ -246,3 +246,14 @@ delete-submit = Delete my account
 delete-scheduled = The account will be deleted on { $time } (Moscow time).
 delete-cancel = Cancel the deletion
 delete-cancelled = The deletion has been cancelled.
+
+# Contacts
+contacts-title = Contacts
+contacts-change = Change phone or email
+contacts-new-phone = New mobile phone
+contacts-new-email = New email
+contacts-send-code = Send me a code
+contacts-send-link = Send a link
+contacts-link-sent = If the address is free, a confirmation link has been sent to it. It replaces the old address once confirmed.
+contacts-phone-changed = The phone has been replaced. A notice went to the old number.
+contacts-taken = This contact already belongs to another account.

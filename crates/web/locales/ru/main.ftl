@@ -246,3 +246,14 @@ delete-submit = Удалить учётную запись
 delete-scheduled = Учётная запись будет удалена { $time } (МСК).
 delete-cancel = Отменить удаление
 delete-cancelled = Удаление отменено.
+
+# Contacts
+contacts-title = Контакты
+contacts-change = Изменить телефон или почту
+contacts-new-phone = Новый мобильный телефон
+contacts-new-email = Новая электронная почта
+contacts-send-code = Получить код
+contacts-send-link = Отправить ссылку
+contacts-link-sent = Если адрес свободен, на него отправлена ссылка для подтверждения. Прежний адрес будет заменён после подтверждения.
+contacts-phone-changed = Телефон заменён. На прежний номер отправлено уведомление.
+contacts-taken = Этот контакт уже привязан к другой учётной записи.

@@ -11,6 +11,7 @@ use crate::error::WebError;
 use crate::i18n::{Tr, UserLang};
 
 pub mod cabinet;
+pub mod contacts;
 pub mod dev;
 pub mod factor;
 pub mod home;
@@ -64,6 +65,13 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         )
         .route("/cabinet", get(cabinet::overview))
         .route("/cabinet/profile", get(profile::form).post(profile::save))
+        .route("/cabinet/contacts", get(contacts::show))
+        .route("/cabinet/contacts/phone", post(contacts::add_phone))
+        .route(
+            "/cabinet/contacts/phone/confirm",
+            post(contacts::confirm_phone),
+        )
+        .route("/cabinet/contacts/email", post(contacts::add_email))
         .route("/cabinet/sessions", get(cabinet::sessions))
         .route("/cabinet/sessions/end", post(cabinet::end_session))
         .route("/cabinet/sessions/end-others", post(cabinet::end_others))

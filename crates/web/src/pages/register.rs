@@ -276,7 +276,11 @@ pub async fn email_confirm(
     ctx: PageCtx,
     CsrfForm(form): CsrfForm<LinkParams>,
 ) -> Result<Response, WebError> {
-    match state.services.confirm_email(&form.c, &form.t).await {
+    match state
+        .services
+        .confirm_email(&form.c, &form.t, ctx.t.lang)
+        .await
+    {
         Ok(()) | Err(ServiceError::Conflict) => Ok(Redirect::to("/register/done").into_response()),
         Err(ServiceError::LinkInvalid) => {
             let error = Some(ctx.t.get("email-link-invalid"));
