@@ -166,6 +166,7 @@ fn ids(args: &[String]) -> Result<(), String> {
 /// A `propusk serve --demo` on a fresh data dir and a free port.
 pub struct DemoServer {
     pub base: String,
+    pub pid: u32,
     _server: Server,
     dir: std::path::PathBuf,
 }
@@ -195,6 +196,7 @@ pub fn spawn_demo(bin: &str) -> Result<DemoServer, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("{bin}: {e}"))?;
+    let pid = child.id();
     let server = Server(child);
     let t0 = Instant::now();
     while !ready(addr) {
@@ -205,7 +207,18 @@ pub fn spawn_demo(bin: &str) -> Result<DemoServer, String> {
     }
     Ok(DemoServer {
         base: format!("http://{addr}"),
+        pid,
         _server: server,
         dir,
     })
+}
+
+/// CPU seconds (user + system) a process has used so far.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
