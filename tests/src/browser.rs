@@ -76,6 +76,15 @@ impl Browser {
                 .await
             {
                 Ok(client) => {
+                    // Clicks return before the next page is in; finding an
+                    // element waits for it (up to 5 s) instead of racing.
+                    let _ = client
+                        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                            Some(Duration::from_secs(60)),
+                            Some(Duration::from_secs(60)),
+                            Some(Duration::from_secs(5)),
+                        ))
+                        .await;
                     return Browser {
                         client,
                         driver,

@@ -107,3 +107,13 @@ pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .find(|v| v.starts_with(&format!("{name}=")))
         .map(str::to_owned)
 }
+
+/// The value of the first `<input name="NAME" value="…">` in a page.
+pub fn field_value(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + needle.len();
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}

@@ -71,11 +71,7 @@ both_backends! {
         let page = app.http.get(&link).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        let field = |name: &str| {
-            let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-            html[at..].split('"').next().unwrap().to_owned()
-        };
-        let (c, t) = (field("c"), field("t"));
+        let (c, t) = (propusk_e2e::pages::field_value(&html, "c"), propusk_e2e::pages::field_value(&html, "t"));
         let csrf = csrf_of(&html);
         let confirm = |c: String, t: String| {
             let csrf = csrf.clone();

@@ -349,11 +349,10 @@ async fn recovery_pages_by_sms_and_password_change() {
     let grant = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(grant.starts_with("/recover/password?c="));
     let page = app.get(&grant).await.text().await.unwrap();
-    let field = |name: &str| {
-        let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-        page[at..].split('"').next().unwrap().to_owned()
-    };
-    let (c, t) = (field("c"), field("t"));
+    let (c, t) = (
+        propusk_e2e::pages::field_value(&page, "c"),
+        propusk_e2e::pages::field_value(&page, "t"),
+    );
     let r = app
         .http
         .post(app.url("/recover/password"))

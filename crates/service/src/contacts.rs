@@ -14,14 +14,11 @@ use propusk_store::{StoreError, Tx, audit};
 use rand_core::OsRng;
 use uuid::Uuid;
 
+use crate::error::internal;
 use crate::notify::{self, Content};
 use crate::sessions::Current;
 use crate::sms_codes::Purpose;
 use crate::{FieldProblem, Result, ServiceError, Services};
-
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
-}
 
 impl Services {
     /// Starts replacing the account's contact of `channel` with `value`.

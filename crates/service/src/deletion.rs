@@ -14,10 +14,6 @@ use crate::{Result, ServiceError, Services};
 
 pub const GRACE: Duration = Duration::days(30);
 
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
-}
-
 impl Services {
     pub async fn deletion_due(&self, account_id: uuid::Uuid) -> Result<Option<OffsetDateTime>> {
         Ok(accounts::deletion_due(&self.db, account_id).await?)
@@ -32,16 +28,7 @@ impl Services {
         code: &str,
         lang: Lang,
     ) -> Result<OffsetDateTime> {
-        let row = accounts::get(&self.db, current.account_id).await?;
-        let hasher = self.hasher.clone();
-        let (typed, stored) = (password.to_owned(), row.password_hash.clone());
-        let verified = tokio::task::spawn_blocking(move || hasher.verify(&typed, Some(&stored)))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
-        if !verified.ok {
-            return Err(ServiceError::BadCredentials);
-        }
+        self.confirm_password(current.account_id, password).await?;
         let now = self.clock.now();
         let due = now + GRACE;
         let mut tx = self.db.begin().await?;

@@ -14,6 +14,7 @@ use propusk_store::{audit, factors};
 use rand_core::OsRng;
 use uuid::Uuid;
 
+use crate::error::internal;
 use crate::registration::PD_CONSENT_VERSION;
 use crate::{Result, ServiceError, Services};
 
@@ -67,10 +68,6 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
         totp_key: Some(DEMO_TOTP_KEY),
     },
 ];
-
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
-}
 
 fn name_of(full: &str) -> Result<PersonName> {
     let mut parts = full.split(' ').map(NamePart::parse);

@@ -67,3 +67,9 @@ pub enum ServiceError {
     #[error("internal: {0}")]
     Internal(String),
 }
+
+/// For failures that are ours, not the caller's (a sealed value that will
+/// not open, a join error): the text goes to the log only.
+pub(crate) fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(e.to_string())
+}

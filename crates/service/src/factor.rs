@@ -12,6 +12,7 @@ use propusk_store::{Tx, accounts, audit, factors};
 use rand_core::OsRng;
 use uuid::Uuid;
 
+use crate::error::internal;
 use crate::notify::Content;
 use crate::sessions::{Current, NewSession};
 use crate::signin::Client;
@@ -49,10 +50,6 @@ impl Used {
             Used::Sms => "sms",
         }
     }
-}
-
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
 }
 
 impl Services {
@@ -256,18 +253,7 @@ impl Services {
         typed: &str,
         lang: Lang,
     ) -> Result<()> {
-        let row = accounts::get(&self.db, current.account_id).await?;
-        let hasher = self.hasher.clone();
-        let typed_password = password.to_owned();
-        let stored = row.password_hash.clone();
-        let verified =
-            tokio::task::spawn_blocking(move || hasher.verify(&typed_password, Some(&stored)))
-                .await
-                .map_err(internal)?
-                .map_err(internal)?;
-        if !verified.ok {
-            return Err(ServiceError::BadCredentials);
-        }
+        self.confirm_password(current.account_id, password).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if self

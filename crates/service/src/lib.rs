@@ -52,6 +52,37 @@ pub struct Services {
 }
 
 impl Services {
+    /// Checks a signed-in person's password again before a sensitive action
+    /// (argon2id off the async threads). `BadCredentials` if it is wrong.
+    pub(crate) async fn confirm_password(
+        &self,
+        account_id: uuid::Uuid,
+        password: &str,
+    ) -> Result<()> {
+        let row = propusk_store::accounts::get(&self.db, account_id).await?;
+        let verified = self.verify_hash(password, Some(row.password_hash)).await?;
+        if verified.ok {
+            Ok(())
+        } else {
+            Err(ServiceError::BadCredentials)
+        }
+    }
+
+    /// argon2id verification on the blocking pool; `None` checks against the
+    /// dummy hash so unknown accounts cost the same.
+    pub(crate) async fn verify_hash(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<propusk_core::password::Verified> {
+        let hasher = self.hasher.clone();
+        let typed = password.to_owned();
+        tokio::task::spawn_blocking(move || hasher.verify(&typed, stored.as_deref()))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
     /// Services with the default policies; callers adjust the public fields.
     pub fn new(
         db: Db,

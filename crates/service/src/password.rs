@@ -12,6 +12,7 @@ use propusk_store::{accounts, audit, factors, sessions, signin};
 use rand_core::OsRng;
 use uuid::Uuid;
 
+use crate::error::internal;
 use crate::notify::{self, Content, Link};
 use crate::sessions::Current;
 use crate::signin::{Client, Login};
@@ -23,10 +24,6 @@ use crate::{FieldProblem, Result, ServiceError, Services};
 const RECOVERY_GRANT: &str = "recovery_grant";
 const SMS_GRANT_TTL: time::Duration = time::Duration::minutes(15);
 const EMAIL_LINK_TTL: time::Duration = time::Duration::minutes(30);
-
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
-}
 
 /// How a recovery started: where to go next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,16 +102,7 @@ impl Services {
         new: &str,
         lang: Lang,
     ) -> Result<u64> {
-        let row = accounts::get(&self.db, current.account_id).await?;
-        let hasher = self.hasher.clone();
-        let (typed, stored) = (old.to_owned(), row.password_hash.clone());
-        let verified = tokio::task::spawn_blocking(move || hasher.verify(&typed, Some(&stored)))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
-        if !verified.ok {
-            return Err(ServiceError::BadCredentials);
-        }
+        self.confirm_password(current.account_id, old).await?;
         self.check_new_password(current.account_id, new).await?;
         let hash = self.hash(new).await?;
         let now = self.clock.now();

@@ -16,6 +16,7 @@ use rand_core::OsRng;
 use time::Date;
 use uuid::Uuid;
 
+use crate::error::internal;
 use crate::sessions::Current;
 use crate::{FieldProblem, Result, ServiceError, Services};
 
@@ -33,10 +34,6 @@ pub struct ProfileInput {
     pub inn: String,
     pub address: String,
     pub postal_code: String,
-}
-
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
 }
 
 fn problem(field: &'static str, code: &'static str, ru: &str, en: &str) -> FieldProblem {

@@ -191,14 +191,9 @@ impl Services {
             Some(id) => Some(accounts::get(&self.db, id).await?),
             None => None,
         };
-        let hasher = self.hasher.clone();
-        let typed = password.to_owned();
-        let stored = row.as_ref().map(|r| r.password_hash.clone());
-        let verified =
-            tokio::task::spawn_blocking(move || hasher.verify(&typed, stored.as_deref()))
-                .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))?
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let verified = self
+            .verify_hash(password, row.as_ref().map(|r| r.password_hash.clone()))
+            .await?;
 
         let Some(row) = row.filter(|_| verified.ok) else {
             self.record_only(&self.event(client, account, Outcome::WrongPassword))

@@ -54,6 +54,20 @@ const RECENT: &str = "SELECT id, channel, recipient, content, created_at, status
 
 type Tuple = (Uuid, String, Vec<u8>, Vec<u8>, OffsetDateTime, String, i32);
 
+fn message(t: Tuple) -> Result<MessageRow> {
+    let channel = Channel::parse(&t.1)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("outbox.channel: {}", t.1)))?;
+    Ok(MessageRow {
+        id: t.0,
+        channel,
+        recipient: t.2,
+        content: t.3,
+        created_at: t.4,
+        status: t.5,
+        attempts: t.6,
+    })
+}
+
 pub async fn enqueue(tx: &mut Tx, m: &MessageRow) -> Result<()> {
     on_tx!(tx, conn => {
         sqlx::query(INSERT)
@@ -72,21 +86,7 @@ pub async fn enqueue(tx: &mut Tx, m: &MessageRow) -> Result<()> {
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<MessageRow>> {
     let rows: Vec<Tuple> =
         on_db!(db, pool => sqlx::query_as(RECENT).bind(limit).fetch_all(pool).await?);
-    rows.into_iter()
-        .map(|t| {
-            let channel = Channel::parse(&t.1)
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("outbox.channel: {}", t.1)))?;
-            Ok(MessageRow {
-                id: t.0,
-                channel,
-                recipient: t.2,
-                content: t.3,
-                created_at: t.4,
-                status: t.5,
-                attempts: t.6,
-            })
-        })
-        .collect()
+    rows.into_iter().map(message).collect()
 }
 
 /// A message taken for delivery by one dispatcher.
@@ -119,19 +119,10 @@ pub async fn claim_due(
     });
     rows.into_iter()
         .map(|t| {
-            let channel = Channel::parse(&t.1)
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("outbox.channel: {}", t.1)))?;
+            let row = message(t)?;
             Ok(Claimed {
-                attempts: t.6,
-                row: MessageRow {
-                    id: t.0,
-                    channel,
-                    recipient: t.2,
-                    content: t.3,
-                    created_at: t.4,
-                    status: t.5,
-                    attempts: t.6,
-                },
+                attempts: row.attempts,
+                row,
             })
         })
         .collect()
