@@ -6,7 +6,7 @@ use propusk_core::Lang;
 use propusk_core::account::ContactChannel;
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::factor::normalize_backup_code;
-use propusk_core::ident::{Email, Phone, Snils};
+use propusk_core::ident::{Email, Passport, Phone, Snils};
 use propusk_core::password::{self, PersonalData};
 use propusk_store::{accounts, audit, factors, sessions, signin};
 use rand_core::OsRng;
@@ -32,6 +32,15 @@ pub enum RecoveryStarted {
     Sms { request: Uuid },
     /// Follow the link in the email.
     Email,
+}
+
+/// What proves it is the owner when a second factor is on: a backup code,
+/// or the passport number and SNILS on file, both.
+#[derive(Debug, Clone, Default)]
+pub struct RecoveryProof {
+    pub backup_code: String,
+    pub passport: String,
+    pub snils: String,
 }
 
 /// What the new-password step asks for besides the password.
@@ -282,14 +291,14 @@ impl Services {
     }
 
     /// Sets the new password under a grant. With a second factor on, `proof`
-    /// must be an unused backup code or the SNILS on file; wrong proofs count
-    /// toward the sign-in lock. Every session ends.
+    /// must hold an unused backup code, or the passport and SNILS on file;
+    /// wrong proofs count toward the sign-in lock. Every session ends.
     pub async fn finish_recovery(
         &self,
         c: &str,
         t: &str,
         new: &str,
-        proof: &str,
+        proof: &RecoveryProof,
         client: &Client,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
@@ -333,22 +342,26 @@ impl Services {
         Ok(())
     }
 
-    /// A backup code (used up) or the SNILS on file.
+    /// A backup code (used up), or the passport number and SNILS on file.
     async fn second_proof(
         &self,
         tx: &mut propusk_store::Tx,
         account_id: Uuid,
-        proof: &str,
+        proof: &RecoveryProof,
     ) -> Result<bool> {
-        if let Some(code) = normalize_backup_code(proof) {
+        if let Some(code) = normalize_backup_code(&proof.backup_code) {
             let index = self.vault.blind_index_hex("backup_code", &code);
             if factors::use_backup_code(tx, account_id, &index, self.clock.now()).await? {
                 return Ok(true);
             }
         }
-        if let Ok(snils) = Snils::parse(proof) {
+        if let (Ok(passport), Ok(snils)) =
+            (Passport::parse(&proof.passport), Snils::parse(&proof.snils))
+        {
             let profile = self.profile(account_id).await?;
-            return Ok(profile.snils.as_deref() == Some(snils.as_str()));
+            let on_file = profile.passport.as_ref().map(|p| p.number.as_str());
+            return Ok(on_file == Some(passport.as_str())
+                && profile.snils.as_deref() == Some(snils.as_str()));
         }
         Ok(false)
     }

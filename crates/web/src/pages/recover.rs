@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use propusk_service::ServiceError;
-use propusk_service::password::RecoveryStarted;
+use propusk_service::password::{RecoveryProof, RecoveryStarted};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -227,7 +227,11 @@ pub struct PasswordForm {
     #[serde(default)]
     new_password: String,
     #[serde(default)]
-    proof: String,
+    backup_code: String,
+    #[serde(default)]
+    passport: String,
+    #[serde(default)]
+    snils: String,
 }
 
 pub async fn password(
@@ -240,7 +244,17 @@ pub async fn password(
     let lang = ctx.t.lang;
     let result = state
         .services
-        .finish_recovery(&c, &t, &form.new_password, &form.proof, &client)
+        .finish_recovery(
+            &c,
+            &t,
+            &form.new_password,
+            &RecoveryProof {
+                backup_code: form.backup_code,
+                passport: form.passport,
+                snils: form.snils,
+            },
+            &client,
+        )
         .await;
     let mut page = RecoverPage::new(ctx, Step::Password);
     match result {
