@@ -5,7 +5,7 @@
 //!   worst time from spawn to the first 200; then the process's idle RSS.
 //! - `ids SECONDS`: identifier checks per second on one core, over a mix of
 //!   valid and invalid values of every kind.
-//! - `signin BIN SECONDS`: password sign-ins per second against raw argon2id
+//! - `signin BIN SECONDS [CONCURRENCY]`: password sign-ins per second against raw argon2id
 //!   in the same run, and page latencies with a session (see `signin.rs`).
 
 mod signin;
@@ -178,11 +178,25 @@ impl Drop for DemoServer {
 }
 
 pub fn spawn_demo(bin: &str) -> Result<DemoServer, String> {
+    spawn_demo_on(bin, None)
+}
+
+/// [`spawn_demo`], with the server confined to one CPU when `cpu` is given
+/// (through `taskset`, which execs the server: the pid stays the server's).
+pub fn spawn_demo_on(bin: &str, cpu: Option<usize>) -> Result<DemoServer, String> {
     let dir = std::env::temp_dir().join(format!("propusk-bench-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let port = free_port()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let child = Command::new(bin)
+    let mut command = match cpu {
+        Some(cpu) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpu.to_string(), bin]);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let child = command
         .args([
             "serve",
             "--demo",
@@ -197,6 +211,7 @@ pub fn spawn_demo(bin: &str) -> Result<DemoServer, String> {
         .spawn()
         .map_err(|e| format!("{bin}: {e}"))?;
     let pid = child.id();
+    // (with taskset the pid is the server's once taskset has exec'd it)
     let server = Server(child);
     let t0 = Instant::now();
     while !ready(addr) {

@@ -86,12 +86,7 @@ impl Services {
     /// Creates the demo accounts that are missing; returns how many it made.
     pub async fn seed_demo(&self) -> Result<usize> {
         let mut made = 0;
-        let hasher = self.hasher.clone();
-        let password_hash =
-            tokio::task::spawn_blocking(move || hasher.hash(DEMO_PASSWORD, &mut OsRng))
-                .await
-                .map_err(internal)?
-                .map_err(internal)?;
+        let password_hash = self.passwords.hash(DEMO_PASSWORD).await?;
         for demo in DEMO_ACCOUNTS {
             let phone = Phone::parse(demo.phone).map_err(internal)?;
             let phone_index = self.vault.blind_index_hex("phone", phone.as_str());

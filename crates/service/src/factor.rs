@@ -7,7 +7,7 @@ use propusk_core::account::ContactChannel;
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::factor::{TotpKey, generate_backup_codes, normalize_backup_code};
 use propusk_store::sessions::Stage;
-use propusk_store::signin::{self, Outcome};
+use propusk_store::signin::{self, Attempt, Outcome};
 use propusk_store::{Tx, accounts, audit, factors};
 use rand_core::OsRng;
 use uuid::Uuid;
@@ -319,11 +319,12 @@ impl Services {
             return Err(ServiceError::NotFound);
         }
         let account_id = pending.account_id;
-        let now = self.clock.now();
         let lock_key = format!("account:{account_id}");
         let mut tx = self.db.begin().await?;
-        let lock = signin::lock_of(&mut tx, &lock_key).await?;
-        if let Some(until) = lock.locked_until.filter(|u| *u > now) {
+        if let Attempt::Locked { until } = self
+            .count_attempt(&mut tx, &lock_key, Some(account_id))
+            .await?
+        {
             signin::record(
                 &mut tx,
                 &self.event(client, Some(account_id), Outcome::Locked),
@@ -331,10 +332,6 @@ impl Services {
             .await?;
             tx.commit().await?;
             return Err(ServiceError::Locked { until });
-        }
-        let failures = signin::count_failure(&mut tx, &lock_key, now).await?;
-        if let Some(d) = self.lockout.lock_for(failures) {
-            signin::set_locked_until(&mut tx, &lock_key, now + d).await?;
         }
         tx.commit().await?;
 

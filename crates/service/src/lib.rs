@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use hashing::Passwords;
 use propusk_core::otp::CodePolicy;
 use propusk_core::password::Hasher;
 use propusk_core::signin::{AddressLimit, LockoutPolicy, SessionPolicy};
@@ -23,6 +24,7 @@ pub mod demo;
 mod error;
 pub mod factor;
 pub mod format;
+pub mod hashing;
 pub mod housekeeping;
 mod links;
 pub mod notify;
@@ -41,7 +43,7 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub struct Services {
     pub db: Db,
     pub vault: Arc<KeyRing>,
-    pub hasher: Arc<Hasher>,
+    pub passwords: Arc<Passwords>,
     pub clock: Arc<dyn Clock>,
     pub codes: CodePolicy,
     /// Where links in messages point, without a trailing slash.
@@ -75,12 +77,7 @@ impl Services {
         password: &str,
         stored: Option<String>,
     ) -> Result<propusk_core::password::Verified> {
-        let hasher = self.hasher.clone();
-        let typed = password.to_owned();
-        tokio::task::spawn_blocking(move || hasher.verify(&typed, stored.as_deref()))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
-            .map_err(|e| ServiceError::Internal(e.to_string()))
+        self.passwords.verify(password, stored).await
     }
 
     /// Services with the default policies; callers adjust the public fields.
@@ -94,7 +91,7 @@ impl Services {
         Services {
             db,
             vault,
-            hasher,
+            passwords: Arc::new(Passwords::per_core(hasher)),
             clock,
             codes: CodePolicy::default(),
             public_base,

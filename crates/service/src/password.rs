@@ -8,8 +8,8 @@ use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::factor::normalize_backup_code;
 use propusk_core::ident::{Email, Passport, Phone, Snils};
 use propusk_core::password::{self, PersonalData};
+use propusk_store::signin::Attempt;
 use propusk_store::{accounts, audit, factors, sessions, signin};
-use rand_core::OsRng;
 use uuid::Uuid;
 
 use crate::error::internal;
@@ -95,12 +95,7 @@ impl Services {
     }
 
     async fn hash(&self, password: &str) -> Result<String> {
-        let hasher = self.hasher.clone();
-        let p = password.to_owned();
-        tokio::task::spawn_blocking(move || hasher.hash(&p, &mut OsRng))
-            .await
-            .map_err(internal)?
-            .map_err(internal)
+        self.passwords.hash(password).await
     }
 
     /// Needs the current password; ends every other session.
@@ -309,21 +304,20 @@ impl Services {
         let now = self.clock.now();
         let lock_key = format!("account:{account_id}");
         if self.has_second_factor(account_id).await? {
+            // Counted before the check, like a sign-in; the right proof
+            // clears the count with the new password below.
             let mut tx = self.db.begin().await?;
-            let lock = signin::lock_of(&mut tx, &lock_key).await?;
-            if let Some(until) = lock.locked_until.filter(|u| *u > now) {
+            if let Attempt::Locked { until } = self
+                .count_attempt(&mut tx, &lock_key, Some(account_id))
+                .await?
+            {
                 return Err(ServiceError::Locked { until });
             }
             let ok = self.second_proof(&mut tx, account_id, proof).await?;
+            tx.commit().await?;
             if !ok {
-                let failures = signin::count_failure(&mut tx, &lock_key, now).await?;
-                if let Some(d) = self.lockout.lock_for(failures) {
-                    signin::set_locked_until(&mut tx, &lock_key, now + d).await?;
-                }
-                tx.commit().await?;
                 return Err(ServiceError::WrongFactorCode);
             }
-            tx.commit().await?;
         }
         let hash = self.hash(new).await?;
         let mut tx = self.db.begin().await?;

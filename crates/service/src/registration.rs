@@ -135,12 +135,7 @@ fn validate(r: &Registration) -> Result<Valid> {
 impl Services {
     pub async fn register_person(&self, r: Registration) -> Result<Registered> {
         let valid = validate(&r)?;
-        let hasher = self.hasher.clone();
-        let password = r.password.clone();
-        let password_hash = tokio::task::spawn_blocking(move || hasher.hash(&password, &mut OsRng))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let password_hash = self.passwords.hash(&r.password).await?;
 
         let now = self.clock.now();
         let id = Uuid::now_v7();

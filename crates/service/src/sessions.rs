@@ -170,12 +170,33 @@ impl Services {
             .unwrap_or_default()
     }
 
-    pub async fn list_sessions(&self, current: &Current) -> Result<Vec<SessionView>> {
+    /// One page of the account's live sessions, this one first; and whether
+    /// there is a next page. Paged because nothing bounds how many browsers
+    /// a person (or a script) keeps signed in.
+    pub async fn list_sessions(
+        &self,
+        current: &Current,
+        page: u32,
+        per_page: u32,
+    ) -> Result<(Vec<SessionView>, bool)> {
         let now = self.clock.now();
-        let rows = sessions::open_of(&self.db, current.account_id).await?;
-        Ok(rows
+        let per_page = per_page.max(1);
+        let rows = sessions::alive_page(
+            &self.db,
+            current.account_id,
+            sessions::AlivePage {
+                current: current.id,
+                seen_after: now - self.sessions.idle,
+                created_after: now - self.sessions.absolute,
+                limit: i64::from(per_page) + 1,
+                offset: i64::from(page) * i64::from(per_page),
+            },
+        )
+        .await?;
+        let more = rows.len() > per_page as usize;
+        let list = rows
             .into_iter()
-            .filter(|r| self.sessions.alive(r.created_at, r.last_seen_at, now))
+            .take(per_page as usize)
             .map(|r| {
                 let d = self.open_device(&r.device, &format!("session:{}", r.id));
                 SessionView {
@@ -187,7 +208,8 @@ impl Services {
                     current: r.id == current.id,
                 }
             })
-            .collect())
+            .collect();
+        Ok((list, more))
     }
 
     /// Ends another session of the same account. Ending one's own is signing out.

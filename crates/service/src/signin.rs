@@ -11,9 +11,10 @@ use propusk_core::account::{AccountStatus, ContactChannel};
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::ident::{Email, Phone, Snils};
 use propusk_core::signin::device_summary;
+use propusk_store::accounts::{LoginIndex, SignInAccount};
 use propusk_store::sessions::Stage;
-use propusk_store::signin::{self, EventRow, Outcome};
-use propusk_store::{accounts, audit};
+use propusk_store::signin::{self, Attempt, DeviceSeen, EventRow, Outcome};
+use propusk_store::{Tx, accounts, audit};
 use rand_core::OsRng;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -89,22 +90,42 @@ pub struct SignedIn {
 }
 
 impl Services {
-    async fn find_account(&self, login: &Login) -> Result<Option<Uuid>> {
+    async fn find_account(&self, login: &Login) -> Result<Option<SignInAccount>> {
         let (domain, value) = login.index_domain();
         let index = self.vault.blind_index_hex(domain, value);
-        Ok(match login {
-            Login::Phone(_) => {
-                accounts::find_confirmed_contact(&self.db, ContactChannel::Phone, &index)
-                    .await?
-                    .map(|c| c.account_id)
+        let by = match login {
+            Login::Phone(_) => LoginIndex::Phone(&index),
+            Login::Email(_) => LoginIndex::Email(&index),
+            Login::Snils(_) => LoginIndex::Snils(&index),
+        };
+        Ok(accounts::for_sign_in(&self.db, by).await?)
+    }
+
+    /// Counts an attempt on `lock_key` before it is checked (see the module
+    /// doc). The failure that reaches the policy's limit sets the next lock,
+    /// audited when the account is known. A locked key is not counted.
+    pub(crate) async fn count_attempt(
+        &self,
+        tx: &mut Tx,
+        lock_key: &str,
+        account: Option<Uuid>,
+    ) -> Result<Attempt> {
+        let now = self.clock.now();
+        let attempt = signin::count_attempt(tx, lock_key, now).await?;
+        if let Attempt::Counted { failures, .. } = attempt
+            && let Some(d) = self.lockout.lock_for(failures)
+        {
+            signin::set_locked_until(tx, lock_key, now + d).await?;
+            if let Some(id) = account {
+                let event = NewEvent::new(Actor::system(), "sign_in.locked")
+                    .subject(format!("account:{id}"))
+                    .details(
+                        serde_json::json!({ "failures": failures, "minutes": d.whole_minutes() }),
+                    );
+                audit::append(tx, now, &event).await?;
             }
-            Login::Email(_) => {
-                accounts::find_confirmed_contact(&self.db, ContactChannel::Email, &index)
-                    .await?
-                    .map(|c| c.account_id)
-            }
-            Login::Snils(_) => accounts::find_by_snils(&self.db, &index).await?,
-        })
+        }
+        Ok(attempt)
     }
 
     pub(crate) fn event(
@@ -148,10 +169,11 @@ impl Services {
         }
 
         let parsed = Login::parse(login);
-        let account = match &parsed {
+        let found = match &parsed {
             Some(l) => self.find_account(l).await?,
             None => None,
         };
+        let account = found.as_ref().map(|f| f.account.id);
         let lock_key = match (&account, &parsed) {
             (Some(id), _) => format!("account:{id}"),
             (None, Some(l)) => {
@@ -167,35 +189,28 @@ impl Services {
 
         // Count the attempt before checking the password (see the module doc).
         let mut tx = self.db.begin().await?;
-        let lock = signin::lock_of(&mut tx, &lock_key).await?;
-        if let Some(until) = lock.locked_until.filter(|u| *u > now) {
-            signin::record(&mut tx, &self.event(client, account, Outcome::Locked)).await?;
-            tx.commit().await?;
-            return Err(ServiceError::Locked { until });
-        }
-        let failures = signin::count_failure(&mut tx, &lock_key, now).await?;
-        if let Some(d) = self.lockout.lock_for(failures) {
-            signin::set_locked_until(&mut tx, &lock_key, now + d).await?;
-            if let Some(id) = account {
-                let event = NewEvent::new(Actor::system(), "sign_in.locked")
-                    .subject(format!("account:{id}"))
-                    .details(
-                        serde_json::json!({ "failures": failures, "minutes": d.whole_minutes() }),
-                    );
-                audit::append(&mut tx, now, &event).await?;
+        let before = match self.count_attempt(&mut tx, &lock_key, account).await? {
+            Attempt::Locked { until } => {
+                signin::record(&mut tx, &self.event(client, account, Outcome::Locked)).await?;
+                tx.commit().await?;
+                return Err(ServiceError::Locked { until });
             }
-        }
+            Attempt::Counted { before, .. } => before,
+        };
         tx.commit().await?;
 
-        let row = match account {
-            Some(id) => Some(accounts::get(&self.db, id).await?),
-            None => None,
-        };
         let verified = self
-            .verify_hash(password, row.as_ref().map(|r| r.password_hash.clone()))
+            .verify_hash(
+                password,
+                found.as_ref().map(|f| f.account.password_hash.clone()),
+            )
             .await?;
 
-        let Some(row) = row.filter(|_| verified.ok) else {
+        let Some(SignInAccount {
+            account: row,
+            has_totp,
+        }) = found.filter(|_| verified.ok)
+        else {
             self.record_only(&self.event(client, account, Outcome::WrongPassword))
                 .await?;
             return Err(ServiceError::BadCredentials);
@@ -205,14 +220,7 @@ impl Services {
         }
 
         let rehashed = if verified.needs_rehash {
-            let hasher = self.hasher.clone();
-            let typed = password.to_owned();
-            Some(
-                tokio::task::spawn_blocking(move || hasher.hash(&typed, &mut OsRng))
-                    .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            )
+            Some(self.passwords.hash(password).await?)
         } else {
             None
         };
@@ -222,10 +230,10 @@ impl Services {
             tx.commit().await?;
         }
 
-        if self.has_second_factor(row.id).await? {
+        if has_totp {
             // The lock stays with the factor step; see `signin::refund`.
             let mut tx = self.db.begin().await?;
-            signin::refund(&mut tx, &lock_key, lock).await?;
+            signin::refund(&mut tx, &lock_key, before).await?;
             let session = self
                 .open_session(&mut tx, row.id, Stage::SecondFactor, client)
                 .await?;
@@ -268,8 +276,8 @@ impl Services {
             .clone()
             .unwrap_or_else(crate::sessions::new_secret);
         let hash = device_hash(&device_token);
-        let known = signin::known_device(&self.db, account_id, &hash).await?;
-        let first_ever = !signin::ever_succeeded(&self.db, account_id).await?;
+        let DeviceSeen { known, any_before } =
+            signin::device_seen(&self.db, account_id, &hash).await?;
 
         let mut tx = self.db.begin().await?;
         signin::reset(&mut tx, &format!("account:{account_id}")).await?;
@@ -299,7 +307,7 @@ impl Services {
             .subject(format!("account:{account_id}"))
             .details(details);
         audit::append(&mut tx, now, &audit_event).await?;
-        if !known && !first_ever {
+        if !known && any_before {
             self.notify_account(&mut tx, account_id, &new_device_notice(client, now))
                 .await?;
         }

@@ -127,8 +127,14 @@ both_backends! {
         let other = registered(&s, "+79165550207").await;
         let stranger = s.sign_in("+79165550207", PASSWORD, &client("192.0.2.13")).await.unwrap();
         let cur_a = s.session(&a.session.token).await.unwrap().unwrap();
-        let list = s.list_sessions(&cur_a).await.unwrap();
+        let (list, more) = s.list_sessions(&cur_a, 0, 20).await.unwrap();
         assert_eq!(list.len(), 3);
+        assert!(!more);
+        assert!(list[0].current, "this session comes first");
+        let (first, more) = s.list_sessions(&cur_a, 0, 2).await.unwrap();
+        assert!(more && first.len() == 2);
+        let (second, more) = s.list_sessions(&cur_a, 1, 2).await.unwrap();
+        assert!(!more && second.len() == 1);
         assert!(list.iter().any(|v| v.current && v.id == a.session.id));
         assert!(list.iter().any(|v| v.ip == "192.0.2.11"));
         // Someone else's session cannot be ended from here.

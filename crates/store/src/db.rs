@@ -111,9 +111,14 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout);
+        // No ping before handing out a connection: a SQLite connection is a
+        // file handle that does not go stale, and each ping is a round trip
+        // to the connection's worker thread (about a tenth of a sign-in's
+        // non-hashing CPU went to them).
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(connect)
             .await?;
         Ok(Db::Sqlite(pool))

@@ -49,9 +49,12 @@ const INSERT: &str = "INSERT INTO sessions (id, token_hash, account_id, stage, d
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const BY_TOKEN: &str = "SELECT id, token_hash, account_id, stage, device, created_at, last_seen_at, ended_at, end_reason \
                         FROM sessions WHERE token_hash = $1";
-const OPEN_OF: &str = "SELECT id, token_hash, account_id, stage, device, created_at, last_seen_at, ended_at, end_reason \
-                       FROM sessions WHERE account_id = $1 AND ended_at IS NULL \
-                       ORDER BY created_at DESC, id DESC";
+/// The one asking first, then by last activity.
+const ALIVE_PAGE: &str = "SELECT id, token_hash, account_id, stage, device, created_at, last_seen_at, ended_at, end_reason \
+                          FROM sessions WHERE account_id = $1 AND ended_at IS NULL \
+                          AND last_seen_at > $3 AND created_at > $4 \
+                          ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, last_seen_at DESC, id DESC \
+                          LIMIT $5 OFFSET $6";
 
 type SessionTuple = (
     Uuid,
@@ -104,10 +107,32 @@ pub async fn by_token_hash(db: &Db, token_hash: &str) -> Result<Option<SessionRo
     t.map(row).transpose()
 }
 
-/// Sessions of an account that have not been ended, newest first.
-pub async fn open_of(db: &Db, account_id: Uuid) -> Result<Vec<SessionRow>> {
-    let rows: Vec<SessionTuple> =
-        on_db!(db, pool => sqlx::query_as(OPEN_OF).bind(account_id).fetch_all(pool).await?);
+/// Which live sessions of an account to show on one page.
+#[derive(Debug, Clone, Copy)]
+pub struct AlivePage {
+    /// Listed first, whatever its activity.
+    pub current: Uuid,
+    /// Sessions idle since before this are over.
+    pub seen_after: OffsetDateTime,
+    /// Sessions opened before this are past the absolute limit.
+    pub created_after: OffsetDateTime,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of an account's live sessions (not ended, not timed out).
+pub async fn alive_page(db: &Db, account_id: Uuid, page: AlivePage) -> Result<Vec<SessionRow>> {
+    let rows: Vec<SessionTuple> = on_db!(db, pool => {
+        sqlx::query_as(ALIVE_PAGE)
+            .bind(account_id)
+            .bind(page.current)
+            .bind(page.seen_after)
+            .bind(page.created_after)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(pool)
+            .await?
+    });
     rows.into_iter().map(row).collect()
 }
 

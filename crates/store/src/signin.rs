@@ -138,19 +138,34 @@ pub async fn history(
     rows.into_iter().map(event).collect()
 }
 
-/// Has this account signed in successfully from this device before?
-pub async fn known_device(db: &Db, account_id: Uuid, device_hash: &str) -> Result<bool> {
-    let row: Option<(Uuid,)> = on_db!(db, pool => {
+/// What an account's history says about a device, for the new-device notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceSeen {
+    /// A successful sign-in from this device before.
+    pub known: bool,
+    /// Any successful sign-in before (the first ever is no news to tell).
+    pub any_before: bool,
+}
+
+/// Both facts in one statement: a sign-in is mostly argon2id, and each
+/// round trip to the database shows in what is left.
+pub async fn device_seen(db: &Db, account_id: Uuid, device_hash: &str) -> Result<DeviceSeen> {
+    let (known, any): (i32, i32) = on_db!(db, pool => {
         sqlx::query_as(
-            "SELECT id FROM sign_in_events WHERE account_id = $1 AND device_hash = $2 \
-             AND result = 'success' LIMIT 1",
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM sign_in_events WHERE account_id = $1 \
+             AND device_hash = $2 AND result = 'success') THEN 1 ELSE 0 END, \
+             CASE WHEN EXISTS (SELECT 1 FROM sign_in_events WHERE account_id = $1 \
+             AND result = 'success') THEN 1 ELSE 0 END",
         )
         .bind(account_id)
         .bind(device_hash)
-        .fetch_optional(pool)
+        .fetch_one(pool)
         .await?
     });
-    Ok(row.is_some())
+    Ok(DeviceSeen {
+        known: known != 0,
+        any_before: any != 0,
+    })
 }
 
 /// Removes history older than `before`; returns how many rows went.
@@ -187,21 +202,44 @@ pub async fn lock_of(tx: &mut Tx, key: &str) -> Result<Lock> {
         .unwrap_or_default())
 }
 
-/// Counts one more failure atomically (two nodes counting at once both
-/// count) and returns the new number of consecutive failures.
-pub async fn count_failure(tx: &mut Tx, key: &str, at: OffsetDateTime) -> Result<u32> {
-    let (n,): (i32,) = on_tx!(tx, conn => {
+/// An attempt as [`count_attempt`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Refused without counting: the key is locked until then.
+    Locked { until: OffsetDateTime },
+    /// Counted: `failures` consecutive failures now, `before` the state it
+    /// was counted on (what [`refund`] restores).
+    Counted { failures: u32, before: Lock },
+}
+
+/// Counts one more attempt on `key` unless it is locked at `at`, in one
+/// statement: two nodes counting at once both count, and a lock one of them
+/// set is seen by the other.
+pub async fn count_attempt(tx: &mut Tx, key: &str, at: OffsetDateTime) -> Result<Attempt> {
+    let (n, until): (i32, Option<OffsetDateTime>) = on_tx!(tx, conn => {
         sqlx::query_as(
             "INSERT INTO login_locks (lock_key, failures, locked_until, updated_at) VALUES ($1, 1, NULL, $2) \
-             ON CONFLICT (lock_key) DO UPDATE SET failures = login_locks.failures + 1, updated_at = $2 \
-             RETURNING failures",
+             ON CONFLICT (lock_key) DO UPDATE SET failures = CASE \
+             WHEN login_locks.locked_until IS NOT NULL AND login_locks.locked_until > $2 \
+             THEN login_locks.failures ELSE login_locks.failures + 1 END, updated_at = $2 \
+             RETURNING failures, locked_until",
         )
         .bind(key)
         .bind(at)
         .fetch_one(conn)
         .await?
     });
-    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    let failures = u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(match until.filter(|u| *u > at) {
+        Some(until) => Attempt::Locked { until },
+        None => Attempt::Counted {
+            failures,
+            before: Lock {
+                failures: failures.saturating_sub(1),
+                locked_until: until,
+            },
+        },
+    })
 }
 
 pub async fn set_locked_until(tx: &mut Tx, key: &str, until: OffsetDateTime) -> Result<()> {
@@ -224,19 +262,6 @@ pub async fn reset(tx: &mut Tx, key: &str) -> Result<()> {
             .await?;
     });
     Ok(())
-}
-
-/// Has this account ever signed in successfully?
-pub async fn ever_succeeded(db: &Db, account_id: Uuid) -> Result<bool> {
-    let row: Option<(Uuid,)> = on_db!(db, pool => {
-        sqlx::query_as(
-            "SELECT id FROM sign_in_events WHERE account_id = $1 AND result = 'success' LIMIT 1",
-        )
-        .bind(account_id)
-        .fetch_optional(pool)
-        .await?
-    });
-    Ok(row.is_some())
 }
 
 /// Takes back the failure counted before a password that turned out right

@@ -71,12 +71,15 @@ both_backends! {
         tx.commit().await.unwrap();
         assert_eq!(sessions::by_token_hash(&db, "hash-2").await.unwrap().unwrap(), s2);
         assert_eq!(sessions::by_token_hash(&db, "nope").await.unwrap(), None);
-        let open: Vec<Uuid> = sessions::open_of(&db, a).await.unwrap().iter().map(|s| s.id).collect();
-        assert_eq!(open, vec![s3.id, s2.id, s1.id]);
+        // The asking session first, then by last activity; paged.
+        assert_eq!(alive(&db, a, s1.id, t0 - Duration::minutes(1), 0).await, vec![s1.id, s3.id]);
+        assert_eq!(alive(&db, a, s1.id, t0 - Duration::minutes(1), 2).await, vec![s2.id]);
 
         sessions::touch(&db, s1.id, t0 + Duration::minutes(2)).await.unwrap();
         let s1_now = sessions::by_token_hash(&db, "hash-1").await.unwrap().unwrap();
         assert_eq!(s1_now.last_seen_at, t0 + Duration::minutes(2));
+        // Idle ones drop out.
+        assert_eq!(alive(&db, a, s3.id, t0 + Duration::seconds(30), 0).await, vec![s1.id]);
 
         let mut tx = db.begin().await.unwrap();
         sessions::end(&mut tx, a, s2.id, "signed_out", t0).await.unwrap();
@@ -85,8 +88,7 @@ both_backends! {
         assert!(matches!(sessions::end(&mut tx, a, s2.id, "x", t0).await, Err(StoreError::NotFound)));
         assert_eq!(sessions::end_all_but(&mut tx, a, Some(s3.id), "ended_by_owner", t0).await.unwrap(), 1);
         tx.commit().await.unwrap();
-        let open: Vec<Uuid> = sessions::open_of(&db, a).await.unwrap().iter().map(|s| s.id).collect();
-        assert_eq!(open, vec![s3.id]);
+        assert_eq!(alive(&db, a, s1.id, t0 - Duration::minutes(1), 0).await, vec![s3.id]);
         let ended = sessions::by_token_hash(&db, "hash-1").await.unwrap().unwrap();
         assert_eq!(ended.end_reason.as_deref(), Some("ended_by_owner"));
     }
@@ -108,7 +110,7 @@ both_backends! {
             tasks.push(tokio::spawn(async move {
                 for _ in 0..5 {
                     let mut tx = db.begin().await.unwrap();
-                    signin::count_failure(&mut tx, "login:x", now()).await.unwrap();
+                    signin::count_attempt(&mut tx, "login:x", now()).await.unwrap();
                     tx.commit().await.unwrap();
                 }
             }));
@@ -121,6 +123,14 @@ both_backends! {
         let until = now() + Duration::minutes(4);
         signin::set_locked_until(&mut tx, "login:x", until).await.unwrap();
         assert_eq!(signin::lock_of(&mut tx, "login:x").await.unwrap().locked_until, Some(until));
+        // A locked key refuses without counting; once the lock is over it counts again.
+        assert_eq!(signin::count_attempt(&mut tx, "login:x", now()).await.unwrap(), signin::Attempt::Locked { until });
+        assert_eq!(signin::lock_of(&mut tx, "login:x").await.unwrap().failures, 40);
+        let later = until + Duration::seconds(1);
+        assert_eq!(
+            signin::count_attempt(&mut tx, "login:x", later).await.unwrap(),
+            signin::Attempt::Counted { failures: 41, before: signin::Lock { failures: 40, locked_until: Some(until) } }
+        );
         signin::reset(&mut tx, "login:x").await.unwrap();
         assert_eq!(signin::lock_of(&mut tx, "login:x").await.unwrap(), signin::Lock::default());
         tx.commit().await.unwrap();
@@ -152,8 +162,9 @@ both_backends! {
         assert_eq!(page3[1].at, t0);
         assert_eq!(signin::failures_from(&db, "ip-a", t0 - Duration::minutes(1)).await.unwrap().len(), 4);
         assert_eq!(signin::failures_from(&db, "ip-a", t0 + Duration::minutes(3)).await.unwrap().len(), 2);
-        assert!(signin::known_device(&db, a, "dev-3").await.unwrap());
-        assert!(!signin::known_device(&db, a, "dev-1").await.unwrap());
+        assert_eq!(signin::device_seen(&db, a, "dev-3").await.unwrap(), signin::DeviceSeen { known: true, any_before: true });
+        assert_eq!(signin::device_seen(&db, a, "dev-1").await.unwrap(), signin::DeviceSeen { known: false, any_before: true });
+        assert_eq!(signin::device_seen(&db, Uuid::now_v7(), "dev-3").await.unwrap(), signin::DeviceSeen { known: false, any_before: false });
         assert_eq!(signin::purge(&db, t0 + Duration::minutes(6)).await.unwrap(), 6);
         assert_eq!(signin::history(&db, a, t0 - Duration::days(90), 50, 0).await.unwrap().len(), 6);
     }
@@ -171,6 +182,19 @@ both_backends! {
         tx.rollback().await.unwrap();
         assert_eq!(accounts::find_by_snils(&db, "snils-1").await.unwrap(), Some(a));
         assert_eq!(accounts::find_by_snils(&db, "snils-2").await.unwrap(), None);
+        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1")).await.unwrap().unwrap();
+        assert_eq!((found.account.id, found.has_totp), (a, false));
+        let mut tx = db.begin().await.unwrap();
+        factors::start_totp(&mut tx, a, b"sealed", now()).await.unwrap();
+        tx.commit().await.unwrap();
+        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1")).await.unwrap().unwrap();
+        assert!(!found.has_totp, "an enrolment not yet confirmed is no factor");
+        let mut tx = db.begin().await.unwrap();
+        factors::confirm_totp(&mut tx, a, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1")).await.unwrap().unwrap();
+        assert!(found.has_totp);
+        assert_eq!(accounts::for_sign_in(&db, accounts::LoginIndex::Phone("snils-1")).await.unwrap(), None);
     }
 
     async fn totp_steps_and_backup_codes_are_accepted_once(tdb: TestDb) {
@@ -204,11 +228,34 @@ both_backends! {
         let db = open(&tdb).await;
         let mut tx = db.begin().await.unwrap();
         for _ in 0..5 {
-            signin::count_failure(&mut tx, "k", now()).await.unwrap();
+            signin::count_attempt(&mut tx, "k", now()).await.unwrap();
         }
         signin::set_locked_until(&mut tx, "k", now() + Duration::minutes(1)).await.unwrap();
         signin::refund(&mut tx, "k", signin::Lock::default()).await.unwrap();
         assert_eq!(signin::lock_of(&mut tx, "k").await.unwrap(), signin::Lock { failures: 4, locked_until: None });
         tx.commit().await.unwrap();
     }
+}
+
+/// Ids of live sessions seen after `seen_after`, two per page.
+async fn alive(
+    db: &Db,
+    account: Uuid,
+    current: Uuid,
+    seen_after: OffsetDateTime,
+    offset: i64,
+) -> Vec<Uuid> {
+    let page = sessions::AlivePage {
+        current,
+        seen_after,
+        created_after: seen_after - Duration::hours(12),
+        limit: 2,
+        offset,
+    };
+    sessions::alive_page(db, account, page)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect()
 }

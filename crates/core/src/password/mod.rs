@@ -6,5 +6,5 @@
 mod hash;
 mod policy;
 
-pub use hash::{HashParams, Hasher, PasswordError, Verified};
+pub use hash::{HashParams, Hasher, PasswordError, Verified, Workspace};
 pub use policy::{PersonalData, Problem, check};

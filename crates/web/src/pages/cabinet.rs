@@ -96,22 +96,34 @@ struct SessionsPage {
     ctx: PageCtx,
     sessions: Vec<SessionLine>,
     notice: Option<String>,
+    page: u32,
+    prev: Option<u32>,
+    next: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Notice {
+pub struct SessionsQuery {
     done: Option<String>,
+    page: Option<String>,
+}
+
+/// A page number people type: 1-based; anything unreadable is page 1.
+fn page_number(raw: Option<String>) -> u32 {
+    raw.and_then(|p| p.trim().parse::<u32>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000)
 }
 
 pub async fn sessions(
     State(state): State<AppState>,
     ctx: PageCtx,
     Citizen(current): Citizen,
-    Query(q): Query<Notice>,
+    Query(q): Query<SessionsQuery>,
 ) -> Result<Response, WebError> {
-    let list: Vec<SessionView> = state
+    let page = page_number(q.page);
+    let (list, more): (Vec<SessionView>, bool) = state
         .services
-        .list_sessions(&current)
+        .list_sessions(&current, page - 1, PER_PAGE)
         .await
         .map_err(service_error)?;
     let notice = match q.done.as_deref() {
@@ -132,6 +144,9 @@ pub async fn sessions(
             })
             .collect(),
         notice,
+        page,
+        prev: (page > 1).then(|| page - 1),
+        next: more.then(|| page + 1),
         ctx,
     })
 }
@@ -208,12 +223,7 @@ pub async fn history(
     Citizen(current): Citizen,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, WebError> {
-    // A page number people type: 1-based; anything unreadable is page 1.
-    let page = q
-        .page
-        .and_then(|p| p.trim().parse::<u32>().ok())
-        .unwrap_or(1)
-        .clamp(1, 10_000);
+    let page = page_number(q.page);
     let (rows, more): (Vec<HistoryView>, bool) = state
         .services
         .sign_in_history(current.account_id, page - 1, PER_PAGE)
