@@ -259,3 +259,4 @@ contacts-phone-changed = The phone has been replaced. A notice went to the old n
 contacts-taken = This contact already belongs to another account.
 recover-backup-code = Backup code
 recover-or = or
+recover-passport = Passport series and number

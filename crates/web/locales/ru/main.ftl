@@ -259,3 +259,4 @@ contacts-phone-changed = Телефон заменён. На прежний но
 contacts-taken = Этот контакт уже привязан к другой учётной записи.
 recover-backup-code = Резервный код
 recover-or = или
+recover-passport = Серия и номер паспорта
