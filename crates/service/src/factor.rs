@@ -353,6 +353,7 @@ impl Services {
             account_id,
             Some(pending.id),
             client,
+            None,
             serde_json::json!({ "factor": used.as_str() }),
         )
         .await

@@ -90,7 +90,7 @@ pub struct SignedIn {
 }
 
 impl Services {
-    async fn find_account(&self, login: &Login) -> Result<Option<SignInAccount>> {
+    async fn find_account(&self, login: &Login, device: &str) -> Result<Option<SignInAccount>> {
         let (domain, value) = login.index_domain();
         let index = self.vault.blind_index_hex(domain, value);
         let by = match login {
@@ -98,7 +98,7 @@ impl Services {
             Login::Email(_) => LoginIndex::Email(&index),
             Login::Snils(_) => LoginIndex::Snils(&index),
         };
-        Ok(accounts::for_sign_in(&self.db, by).await?)
+        Ok(accounts::for_sign_in(&self.db, by, device).await?)
     }
 
     /// Counts an attempt on `lock_key` before it is checked (see the module
@@ -169,8 +169,12 @@ impl Services {
         }
 
         let parsed = Login::parse(login);
+        let device = client.device_token.as_deref().map(device_hash);
         let found = match &parsed {
-            Some(l) => self.find_account(l).await?,
+            Some(l) => {
+                self.find_account(l, device.as_deref().unwrap_or(""))
+                    .await?
+            }
             None => None,
         };
         let account = found.as_ref().map(|f| f.account.id);
@@ -209,6 +213,7 @@ impl Services {
         let Some(SignInAccount {
             account: row,
             has_totp,
+            device: seen,
         }) = found.filter(|_| verified.ok)
         else {
             self.record_only(&self.event(client, account, Outcome::WrongPassword))
@@ -249,6 +254,7 @@ impl Services {
                 row.id,
                 None,
                 client,
+                Some(seen),
                 serde_json::json!({ "factor": null, "rehashed": rehashed.is_some() }),
             )
             .await?;
@@ -262,12 +268,14 @@ impl Services {
     /// The last step of every successful sign-in: clears the failure count,
     /// ends the half-way session if there was one, opens the full session
     /// under a new id, records history and audit, and tells the owner about a
-    /// new device.
+    /// new device. `seen`: what the history says of the client's device, if
+    /// the caller has read it already.
     pub(crate) async fn finish_sign_in(
         &self,
         account_id: Uuid,
         pending: Option<Uuid>,
         client: &Client,
+        seen: Option<DeviceSeen>,
         details: serde_json::Value,
     ) -> Result<NewSession> {
         let now = self.clock.now();
@@ -276,8 +284,10 @@ impl Services {
             .clone()
             .unwrap_or_else(crate::sessions::new_secret);
         let hash = device_hash(&device_token);
-        let DeviceSeen { known, any_before } =
-            signin::device_seen(&self.db, account_id, &hash).await?;
+        let DeviceSeen { known, any_before } = match seen {
+            Some(seen) => seen,
+            None => signin::device_seen(&self.db, account_id, &hash).await?,
+        };
 
         let mut tx = self.db.begin().await?;
         signin::reset(&mut tx, &format!("account:{account_id}")).await?;

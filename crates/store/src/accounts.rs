@@ -400,33 +400,40 @@ pub enum LoginIndex<'a> {
     Snils(&'a str),
 }
 
-/// The account behind a login and whether it has a confirmed second factor:
-/// what a sign-in needs before the password, in one query (a sign-in is
-/// mostly argon2id; every round trip to the database shows in its share).
+/// The account behind a login, whether it has a confirmed second factor,
+/// and what its history says of the device: what a sign-in needs besides the
+/// password, in one query (a sign-in is mostly argon2id; every round trip to
+/// the database shows in what is left).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInAccount {
     pub account: AccountRow,
     pub has_totp: bool,
+    pub device: crate::signin::DeviceSeen,
 }
 
-/// The account's columns, then 1 when it has a confirmed TOTP key.
+/// The account's columns; 1 when it has a confirmed TOTP key; 1 when the
+/// device with hash `$1` signed in successfully before; 1 when any did.
 macro_rules! sign_in_select {
     () => {
         "SELECT a.id, a.kind, a.status, a.trust_level, a.profile, a.password_hash, \
          a.pd_consent_version, a.pd_consent_at, a.created_at, a.updated_at, \
          CASE WHEN EXISTS (SELECT 1 FROM totp_factors t WHERE t.account_id = a.id \
-         AND t.confirmed_at IS NOT NULL) THEN 1 ELSE 0 END "
+         AND t.confirmed_at IS NOT NULL) THEN 1 ELSE 0 END, \
+         CASE WHEN EXISTS (SELECT 1 FROM sign_in_events e WHERE e.account_id = a.id \
+         AND e.device_hash = $1 AND e.result = 'success') THEN 1 ELSE 0 END, \
+         CASE WHEN EXISTS (SELECT 1 FROM sign_in_events e WHERE e.account_id = a.id \
+         AND e.result = 'success') THEN 1 ELSE 0 END "
     };
 }
 const BY_CONTACT: &str = concat!(
     sign_in_select!(),
     "FROM contacts c JOIN accounts a ON a.id = c.account_id \
-     WHERE c.channel = $1 AND c.value_index = $2 AND c.confirmed_at IS NOT NULL \
+     WHERE c.channel = $2 AND c.value_index = $3 AND c.confirmed_at IS NOT NULL \
      AND c.removed_at IS NULL"
 );
 const BY_SNILS: &str = concat!(
     sign_in_select!(),
-    "FROM accounts a WHERE a.snils_index = $1 AND a.status <> 'deleted'"
+    "FROM accounts a WHERE a.snils_index = $2 AND a.status <> 'deleted'"
 );
 
 type SignInTuple = (
@@ -441,16 +448,23 @@ type SignInTuple = (
     OffsetDateTime,
     OffsetDateTime,
     i32,
+    i32,
+    i32,
 );
 
-pub async fn for_sign_in(db: &Db, login: LoginIndex<'_>) -> Result<Option<SignInAccount>> {
+/// `device_hash`: of the browser's device cookie, or empty without one.
+pub async fn for_sign_in(
+    db: &Db,
+    login: LoginIndex<'_>,
+    device_hash: &str,
+) -> Result<Option<SignInAccount>> {
     let (sql, first, index) = match login {
         LoginIndex::Phone(i) => (BY_CONTACT, Some(ContactChannel::Phone), i),
         LoginIndex::Email(i) => (BY_CONTACT, Some(ContactChannel::Email), i),
         LoginIndex::Snils(i) => (BY_SNILS, None, i),
     };
     let t: Option<SignInTuple> = on_db!(db, pool => {
-        let q = sqlx::query_as(sql);
+        let q = sqlx::query_as(sql).bind(device_hash);
         let q = match first {
             Some(channel) => q.bind(channel.as_str()),
             None => q,
@@ -461,6 +475,10 @@ pub async fn for_sign_in(db: &Db, login: LoginIndex<'_>) -> Result<Option<SignIn
         Ok(SignInAccount {
             account: account((t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9))?,
             has_totp: t.10 != 0,
+            device: crate::signin::DeviceSeen {
+                known: t.11 != 0,
+                any_before: t.12 != 0,
+            },
         })
     })
     .transpose()

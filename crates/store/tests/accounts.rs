@@ -80,9 +80,9 @@ both_backends! {
         let back = accounts::get(&db, a.id).await.unwrap();
         assert_eq!((back.status, back.trust_level), (AccountStatus::Active, Some(TrustLevel::Simplified)));
         // The sign-in look-up finds the same account by the confirmed phone only.
-        let signin = accounts::for_sign_in(&db, accounts::LoginIndex::Phone("idx-2")).await.unwrap().unwrap();
+        let signin = accounts::for_sign_in(&db, accounts::LoginIndex::Phone("idx-2"), "").await.unwrap().unwrap();
         assert_eq!((signin.account, signin.has_totp), (back, false));
-        assert_eq!(accounts::for_sign_in(&db, accounts::LoginIndex::Email("idx-2")).await.unwrap(), None);
+        assert_eq!(accounts::for_sign_in(&db, accounts::LoginIndex::Email("idx-2"), "").await.unwrap(), None);
         // A second confirmation of the same row is refused.
         let mut tx = db.begin().await.unwrap();
         assert!(matches!(accounts::confirm_contact(&mut tx, c.id, t).await, Err(StoreError::NotFound)));

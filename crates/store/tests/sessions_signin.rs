@@ -182,19 +182,35 @@ both_backends! {
         tx.rollback().await.unwrap();
         assert_eq!(accounts::find_by_snils(&db, "snils-1").await.unwrap(), Some(a));
         assert_eq!(accounts::find_by_snils(&db, "snils-2").await.unwrap(), None);
-        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1")).await.unwrap().unwrap();
+        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1"), "").await.unwrap().unwrap();
         assert_eq!((found.account.id, found.has_totp), (a, false));
         let mut tx = db.begin().await.unwrap();
         factors::start_totp(&mut tx, a, b"sealed", now()).await.unwrap();
         tx.commit().await.unwrap();
-        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1")).await.unwrap().unwrap();
+        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1"), "").await.unwrap().unwrap();
         assert!(!found.has_totp, "an enrolment not yet confirmed is no factor");
         let mut tx = db.begin().await.unwrap();
         factors::confirm_totp(&mut tx, a, now()).await.unwrap();
         tx.commit().await.unwrap();
-        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1")).await.unwrap().unwrap();
+        let found = accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1"), "").await.unwrap().unwrap();
         assert!(found.has_totp);
-        assert_eq!(accounts::for_sign_in(&db, accounts::LoginIndex::Phone("snils-1")).await.unwrap(), None);
+        assert_eq!(found.device, signin::DeviceSeen { known: false, any_before: false });
+        // The device history comes with it.
+        let mut tx = db.begin().await.unwrap();
+        let event = EventRow {
+            id: Uuid::now_v7(), at: now(), account_id: Some(a), ip_index: "ip".into(), device: vec![1],
+            device_hash: Some("dev-9".into()), result: Outcome::Success,
+        };
+        signin::record(&mut tx, &event).await.unwrap();
+        tx.commit().await.unwrap();
+        let seen = |d: &'static str| {
+            let db = db.clone();
+            async move { accounts::for_sign_in(&db, accounts::LoginIndex::Snils("snils-1"), d).await.unwrap().unwrap().device }
+        };
+        assert_eq!(seen("dev-9").await, signin::DeviceSeen { known: true, any_before: true });
+        assert_eq!(seen("dev-8").await, signin::DeviceSeen { known: false, any_before: true });
+        assert_eq!(seen("").await, signin::DeviceSeen { known: false, any_before: true });
+        assert_eq!(accounts::for_sign_in(&db, accounts::LoginIndex::Phone("snils-1"), "").await.unwrap(), None);
     }
 
     async fn totp_steps_and_backup_codes_are_accepted_once(tdb: TestDb) {
