@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,9 +127,9 @@ pub async fn insert(tx: &mut Tx, a: &AccountRow) -> Result<()> {
             .bind(&a.profile)
             .bind(&a.password_hash)
             .bind(&a.pd_consent_version)
-            .bind(a.pd_consent_at)
-            .bind(a.created_at)
-            .bind(a.updated_at)
+            .bind(At(a.pd_consent_at))
+            .bind(At(a.created_at))
+            .bind(At(a.updated_at))
             .execute(conn)
             .await?;
     });
@@ -153,7 +154,7 @@ pub async fn set_status(
             .bind(id)
             .bind(status.as_str())
             .bind(trust.map(TrustLevel::as_str))
-            .bind(at)
+            .bind(At(at))
             .execute(conn)
             .await?
             .rows_affected()
@@ -172,7 +173,7 @@ pub async fn set_password_hash(
     at: OffsetDateTime,
 ) -> Result<()> {
     let n = on_tx!(tx, conn => {
-        sqlx::query(SET_PASSWORD).bind(id).bind(hash).bind(at).execute(conn).await?.rows_affected()
+        sqlx::query(SET_PASSWORD).bind(id).bind(hash).bind(At(at)).execute(conn).await?.rows_affected()
     });
     if n == 0 {
         Err(StoreError::NotFound)
@@ -189,9 +190,9 @@ pub async fn insert_contact(tx: &mut Tx, c: &ContactRow) -> Result<()> {
             .bind(c.channel.as_str())
             .bind(&c.value_index)
             .bind(&c.value)
-            .bind(c.created_at)
-            .bind(c.confirmed_at)
-            .bind(c.removed_at)
+            .bind(At(c.created_at))
+            .bind(c.confirmed_at.map(At))
+            .bind(c.removed_at.map(At))
             .execute(conn)
             .await?;
     });
@@ -220,7 +221,7 @@ pub async fn contacts_of(db: &Db, account_id: Uuid) -> Result<Vec<ContactRow>> {
 /// same value first; `NotFound` when it is gone or was already confirmed.
 pub async fn confirm_contact(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> {
     let n = on_tx!(tx, conn => {
-        sqlx::query(CONFIRM).bind(id).bind(at).execute(conn).await?.rows_affected()
+        sqlx::query(CONFIRM).bind(id).bind(At(at)).execute(conn).await?.rows_affected()
     });
     if n == 0 {
         Err(StoreError::NotFound)
@@ -256,7 +257,7 @@ pub async fn set_ident_indexes(
             .bind(id)
             .bind(snils_index)
             .bind(inn_index)
-            .bind(at)
+            .bind(At(at))
             .execute(conn)
             .await?
             .rows_affected()
@@ -292,7 +293,7 @@ pub async fn find_by_inn(db: &Db, index: &str) -> Result<Option<Uuid>> {
 /// Replaces the sealed profile of an account.
 pub async fn set_profile(tx: &mut Tx, id: Uuid, sealed: &[u8], at: OffsetDateTime) -> Result<()> {
     let n = on_tx!(tx, conn => {
-        sqlx::query(SET_PROFILE).bind(id).bind(sealed).bind(at).execute(conn).await?.rows_affected()
+        sqlx::query(SET_PROFILE).bind(id).bind(sealed).bind(At(at)).execute(conn).await?.rows_affected()
     });
     if n == 0 {
         Err(StoreError::NotFound)
@@ -321,8 +322,8 @@ pub async fn set_deletion_due(
     on_tx!(tx, conn => {
         sqlx::query("UPDATE accounts SET deletion_due_at = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
-            .bind(due)
-            .bind(at)
+            .bind(due.map(At))
+            .bind(At(at))
             .execute(conn)
             .await?;
     });
@@ -336,7 +337,7 @@ pub async fn deletions_due(db: &Db, now: OffsetDateTime, limit: i64) -> Result<V
             "SELECT id FROM accounts WHERE deletion_due_at IS NOT NULL AND deletion_due_at <= $1 \
              AND status <> 'deleted' ORDER BY deletion_due_at LIMIT $2",
         )
-        .bind(now)
+        .bind(At(now))
         .bind(limit)
         .fetch_all(pool)
         .await?
@@ -356,7 +357,7 @@ pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
         )
         .bind(id)
         .bind(Vec::<u8>::new())
-        .bind(now)
+        .bind(At(now))
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -385,7 +386,7 @@ pub async fn remove_contact(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result
     on_tx!(tx, conn => {
         sqlx::query("UPDATE contacts SET removed_at = $2 WHERE id = $1 AND removed_at IS NULL")
             .bind(id)
-            .bind(at)
+            .bind(At(at))
             .execute(conn)
             .await?;
     });

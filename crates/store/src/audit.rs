@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 use crate::{Result, StoreError};
 
 const CLAIM_HEAD: &str =
@@ -41,7 +42,7 @@ pub async fn append(tx: &mut Tx, at: OffsetDateTime, event: &NewEvent) -> Result
         sqlx::query(INSERT)
             .bind(sealed.seq)
             .bind(sealed.id)
-            .bind(sealed.at)
+            .bind(At(sealed.at))
             .bind(&sealed.actor)
             .bind(&sealed.action)
             .bind(&sealed.subject)

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,17 +70,17 @@ fn row(t: CodeTuple) -> CodeRow {
 /// Stores a new code, retiring older unused ones for the same purpose and subject.
 pub async fn issue(tx: &mut Tx, c: &CodeRow) -> Result<()> {
     on_tx!(tx, conn => {
-        sqlx::query(RETIRE).bind(&c.purpose).bind(&c.subject).bind(c.issued_at).execute(&mut *conn).await?;
+        sqlx::query(RETIRE).bind(&c.purpose).bind(&c.subject).bind(At(c.issued_at)).execute(&mut *conn).await?;
         sqlx::query(INSERT)
             .bind(c.id)
             .bind(&c.purpose)
             .bind(&c.subject)
             .bind(&c.contact_index)
             .bind(&c.code_mac)
-            .bind(c.issued_at)
-            .bind(c.expires_at)
+            .bind(At(c.issued_at))
+            .bind(At(c.expires_at))
             .bind(c.failed)
-            .bind(c.used_at)
+            .bind(c.used_at.map(At))
             .execute(conn)
             .await?;
     });
@@ -92,7 +93,7 @@ pub async fn sent_since(
     contact_index: &str,
     since: OffsetDateTime,
 ) -> Result<Vec<OffsetDateTime>> {
-    let rows: Vec<(OffsetDateTime,)> = on_db!(db, pool => sqlx::query_as(SENT_SINCE).bind(contact_index).bind(since).fetch_all(pool).await?);
+    let rows: Vec<(OffsetDateTime,)> = on_db!(db, pool => sqlx::query_as(SENT_SINCE).bind(contact_index).bind(At(since)).fetch_all(pool).await?);
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -113,8 +114,7 @@ pub async fn record_failure(tx: &mut Tx, id: Uuid) -> Result<()> {
 
 /// Marks a code used; `NotFound` if it already was (a code works once).
 pub async fn mark_used(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> {
-    let n =
-        on_tx!(tx, conn => sqlx::query(USE).bind(id).bind(at).execute(conn).await?.rows_affected());
+    let n = on_tx!(tx, conn => sqlx::query(USE).bind(id).bind(At(at)).execute(conn).await?.rows_affected());
     if n == 0 {
         Err(StoreError::NotFound)
     } else {
@@ -139,7 +139,7 @@ pub async fn claim_by_id(tx: &mut Tx, id: Uuid, purpose: &str) -> Result<Option<
 pub async fn purge(db: &Db, before: OffsetDateTime) -> Result<u64> {
     let n = on_db!(db, pool => {
         sqlx::query("DELETE FROM one_time_codes WHERE expires_at < $1")
-            .bind(before)
+            .bind(At(before))
             .execute(pool)
             .await?
             .rows_affected()

@@ -9,8 +9,9 @@
 //! - Row locks: `SELECT … FOR UPDATE` does not exist in SQLite. Queries that need to
 //!   serialize on a row do it with an `UPDATE … RETURNING` first, which locks the
 //!   row in PostgreSQL and takes the (already held) write lock in SQLite.
-//! - Types: UUIDs are `UUID` / `BLOB`, instants `TIMESTAMPTZ` / RFC 3339 `TEXT`,
-//!   both encoded by sqlx; JSON we hash is kept as `TEXT` on both, byte for byte.
+//! - Types: UUIDs are `UUID` / `BLOB`; instants `TIMESTAMPTZ` / RFC 3339 `TEXT`
+//!   with six fractional digits, bound through [`At`] so that SQLite's text
+//!   compares like time; JSON we hash is kept as `TEXT` on both, byte for byte.
 //! - Work queues: the outbox is claimed with one `UPDATE … WHERE id IN (SELECT …)`;
 //!   PostgreSQL adds `FOR UPDATE SKIP LOCKED` so dispatchers on several nodes skip
 //!   each other's rows, SQLite needs nothing (one writer at a time).
@@ -35,5 +36,69 @@ pub(crate) fn claim_due_outbox(backend: crate::Backend) -> &'static str {
                           ORDER BY next_attempt_at, id LIMIT $3) \
              RETURNING id, channel, recipient, content, created_at, status, attempts"
         }
+    }
+}
+
+/// An instant bound to a query: `.bind(At(t))`, never `.bind(t)`.
+///
+/// PostgreSQL gets `TIMESTAMPTZ` as sqlx encodes it. SQLite gets RFC 3339 text
+/// in UTC with exactly six fractional digits (`core::time::canonical`), so
+/// that text order is time order and `<`/`>` in SQL compare instants. sqlx's
+/// own text trims trailing zeros, and then `…:00.12Z` sorts after
+/// `…:00.123Z` and `…:00Z` after `…:00.5Z`. Reading accepts both forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At(pub time::OffsetDateTime);
+
+impl sqlx::Type<sqlx::Sqlite> for At {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <time::OffsetDateTime as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Sqlite> for At {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::sqlite::SqliteArgumentsBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        sqlx::Encode::<sqlx::Sqlite>::encode(propusk_core::time::canonical(self.0), buf)
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for At {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <time::OffsetDateTime as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for At {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        sqlx::Encode::<sqlx::Postgres>::encode_by_ref(&self.0, buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use time::macros::datetime;
+
+    #[test]
+    fn sqlite_text_sorts_like_time() {
+        let instants = [
+            datetime!(2026-11-24 12:00:00 UTC),
+            datetime!(2026-11-24 12:00:00.12 UTC),
+            datetime!(2026-11-24 12:00:00.123 UTC),
+            datetime!(2026-11-24 12:00:00.5 UTC),
+            datetime!(2026-11-24 12:00:01 UTC),
+        ];
+        let texts: Vec<String> = instants
+            .iter()
+            .map(|t| propusk_core::time::canonical(*t))
+            .collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
     }
 }

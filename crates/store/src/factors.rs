@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpRow {
@@ -62,7 +63,7 @@ pub async fn start_totp(
         )
         .bind(account_id)
         .bind(secret)
-        .bind(at)
+        .bind(At(at))
         .execute(conn)
         .await?
         .rows_affected()
@@ -93,7 +94,7 @@ pub async fn confirm_totp(tx: &mut Tx, account_id: Uuid, at: OffsetDateTime) -> 
             "UPDATE totp_factors SET confirmed_at = $2 WHERE account_id = $1 AND confirmed_at IS NULL",
         )
         .bind(account_id)
-        .bind(at)
+        .bind(At(at))
         .execute(conn)
         .await?
         .rows_affected()
@@ -136,7 +137,7 @@ pub async fn replace_backup_codes(
             .bind(Uuid::now_v7())
             .bind(account_id)
             .bind(index)
-            .bind(at)
+            .bind(At(at))
             .execute(&mut *conn)
             .await?;
         }
@@ -158,7 +159,7 @@ pub async fn use_backup_code(
         )
         .bind(account_id)
         .bind(index)
-        .bind(at)
+        .bind(At(at))
         .execute(conn)
         .await?
         .rows_affected()

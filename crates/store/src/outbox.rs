@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -75,7 +76,7 @@ pub async fn enqueue(tx: &mut Tx, m: &MessageRow) -> Result<()> {
             .bind(m.channel.as_str())
             .bind(&m.recipient)
             .bind(&m.content)
-            .bind(m.created_at)
+            .bind(At(m.created_at))
             .execute(conn)
             .await?;
     });
@@ -111,8 +112,8 @@ pub async fn claim_due(
     let sql = crate::dialect::claim_due_outbox(db.backend());
     let rows: Vec<Tuple> = on_db!(db, pool => {
         sqlx::query_as(sql)
-            .bind(now)
-            .bind(lease_until)
+            .bind(At(now))
+            .bind(At(lease_until))
             .bind(limit)
             .fetch_all(pool)
             .await?
@@ -132,7 +133,7 @@ pub async fn mark_sent(db: &Db, id: Uuid, at: OffsetDateTime) -> Result<()> {
     on_db!(db, pool => {
         sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1")
             .bind(id)
-            .bind(at)
+            .bind(At(at))
             .execute(pool)
             .await?;
     });
@@ -154,7 +155,7 @@ pub async fn mark_failed(
                 sqlx::query("UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1")
                     .bind(id)
                     .bind(&error)
-                    .bind(at)
+                    .bind(At(at))
                     .execute(pool)
                     .await?;
             }
@@ -185,7 +186,7 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
 pub async fn purge_done(db: &Db, before: OffsetDateTime) -> Result<u64> {
     let n = on_db!(db, pool => {
         sqlx::query("DELETE FROM outbox WHERE status IN ('sent', 'dead') AND created_at < $1")
-            .bind(before)
+            .bind(At(before))
             .execute(pool)
             .await?
             .rows_affected()

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,9 +91,9 @@ pub async fn insert(tx: &mut Tx, s: &SessionRow) -> Result<()> {
             .bind(s.account_id)
             .bind(s.stage.as_str())
             .bind(&s.device)
-            .bind(s.created_at)
-            .bind(s.last_seen_at)
-            .bind(s.ended_at)
+            .bind(At(s.created_at))
+            .bind(At(s.last_seen_at))
+            .bind(s.ended_at.map(At))
             .bind(&s.end_reason)
             .execute(conn)
             .await?;
@@ -126,8 +127,8 @@ pub async fn alive_page(db: &Db, account_id: Uuid, page: AlivePage) -> Result<Ve
         sqlx::query_as(ALIVE_PAGE)
             .bind(account_id)
             .bind(page.current)
-            .bind(page.seen_after)
-            .bind(page.created_after)
+            .bind(At(page.seen_after))
+            .bind(At(page.created_after))
             .bind(page.limit)
             .bind(page.offset)
             .fetch_all(pool)
@@ -140,7 +141,7 @@ pub async fn touch(db: &Db, id: Uuid, at: OffsetDateTime) -> Result<()> {
     on_db!(db, pool => {
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND ended_at IS NULL")
             .bind(id)
-            .bind(at)
+            .bind(At(at))
             .execute(pool)
             .await?;
     });
@@ -162,7 +163,7 @@ pub async fn end(
         )
         .bind(id)
         .bind(account_id)
-        .bind(at)
+        .bind(At(at))
         .bind(reason)
         .execute(conn)
         .await?
@@ -192,7 +193,7 @@ pub async fn end_all_but(
         )
         .bind(account_id)
         .bind(keep)
-        .bind(at)
+        .bind(At(at))
         .bind(reason)
         .execute(conn)
         .await?

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::Result;
 use crate::db::{Db, Tx};
+use crate::dialect::At;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -84,7 +85,7 @@ pub async fn record(tx: &mut Tx, e: &EventRow) -> Result<()> {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(e.id)
-        .bind(e.at)
+        .bind(At(e.at))
         .bind(e.account_id)
         .bind(&e.ip_index)
         .bind(&e.device)
@@ -108,7 +109,7 @@ pub async fn failures_from(
              AND result IN ('wrong_password', 'factor_failed')",
         )
         .bind(ip_index)
-        .bind(since)
+        .bind(At(since))
         .fetch_all(pool)
         .await?
     });
@@ -129,7 +130,7 @@ pub async fn history(
              WHERE account_id = $1 AND at > $2 ORDER BY at DESC, id DESC LIMIT $3 OFFSET $4",
         )
         .bind(account_id)
-        .bind(since)
+        .bind(At(since))
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
@@ -172,7 +173,7 @@ pub async fn device_seen(db: &Db, account_id: Uuid, device_hash: &str) -> Result
 pub async fn purge(db: &Db, before: OffsetDateTime) -> Result<u64> {
     let n = on_db!(db, pool => {
         sqlx::query("DELETE FROM sign_in_events WHERE at < $1")
-            .bind(before)
+            .bind(At(before))
             .execute(pool)
             .await?
             .rows_affected()
@@ -225,7 +226,7 @@ pub async fn count_attempt(tx: &mut Tx, key: &str, at: OffsetDateTime) -> Result
              RETURNING failures, locked_until",
         )
         .bind(key)
-        .bind(at)
+        .bind(At(at))
         .fetch_one(conn)
         .await?
     });
@@ -246,7 +247,7 @@ pub async fn set_locked_until(tx: &mut Tx, key: &str, until: OffsetDateTime) -> 
     on_tx!(tx, conn => {
         sqlx::query("UPDATE login_locks SET locked_until = $2 WHERE lock_key = $1")
             .bind(key)
-            .bind(until)
+            .bind(At(until))
             .execute(conn)
             .await?;
     });
@@ -276,7 +277,7 @@ pub async fn refund(tx: &mut Tx, key: &str, before: Lock) -> Result<()> {
              WHERE lock_key = $1 AND failures > 0",
         )
         .bind(key)
-        .bind(before.locked_until)
+        .bind(before.locked_until.map(At))
         .execute(conn)
         .await?;
     });

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::Result;
 use crate::db::Db;
+use crate::dialect::At;
 
 /// The outcome of comparing a node's key ring with the database's record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub async fn reconcile(db: &Db, ring: &[(String, String)], at: OffsetDateTime) -
             continue;
         }
         on_tx!(&mut tx, conn => {
-            sqlx::query(INSERT).bind(name).bind(fp).bind(at).execute(conn).await?;
+            sqlx::query(INSERT).bind(name).bind(fp).bind(At(at)).execute(conn).await?;
         });
         let event = NewEvent::new(Actor::system(), "vault.key_registered")
             .subject(format!("vault:{name}"))

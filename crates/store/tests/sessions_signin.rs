@@ -169,6 +169,31 @@ both_backends! {
         assert_eq!(signin::history(&db, a, t0 - Duration::days(90), 50, 0).await.unwrap().len(), 6);
     }
 
+    async fn instants_in_the_same_second_compare_as_time(tdb: TestDb) {
+        // On SQLite instants are text: `.12` and `.123`, or `:00` and `:00.5`,
+        // must still compare as the instants they are.
+        let db = open(&tdb).await;
+        let a = account(&db).await;
+        let second = time::macros::datetime!(2026-11-24 12:00:00 UTC);
+        let mut tx = db.begin().await.unwrap();
+        for ms in [0, 123, 500] {
+            signin::record(&mut tx, &EventRow {
+                id: Uuid::now_v7(), at: second + Duration::milliseconds(ms), account_id: Some(a),
+                ip_index: "ip-t".into(), device: vec![1], device_hash: None, result: Outcome::WrongPassword,
+            }).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let after = |ms: i64| {
+            let db = db.clone();
+            async move { signin::failures_from(&db, "ip-t", second + Duration::milliseconds(ms)).await.unwrap().len() }
+        };
+        assert_eq!(after(-1).await, 3);
+        assert_eq!(after(0).await, 2);
+        assert_eq!(after(120).await, 2, ".123 is after .12");
+        assert_eq!(after(124).await, 1);
+        assert_eq!(after(500).await, 0);
+    }
+
     async fn snils_index_is_unique_and_finds_the_account(tdb: TestDb) {
         let db = open(&tdb).await;
         let a = account(&db).await;
