@@ -46,20 +46,20 @@ impl RawWorker {
         let (on2, idle2, done2, quit2) = (on.clone(), idle.clone(), done.clone(), quit.clone());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let handle = std::thread::spawn(move || {
-            let pinned = match cpu {
-                Some(cpu) => pin_this_thread(cpu),
-                None => Ok(()),
-            };
             let mut ws = Workspace::default();
-            let hash = hasher.hash_in(PASSWORD, &mut rand_core::OsRng, &mut ws);
-            let _ = ready_tx.send(
-                pinned
-                    .clone()
-                    .and(hash.clone().map(|_| ()).map_err(|e| e.to_string())),
-            );
-            let (Ok(()), Ok(hash)) = (pinned, hash) else {
-                return;
+            let setup = cpu.map_or(Ok(()), pin_this_thread).and_then(|()| {
+                hasher
+                    .hash_in(PASSWORD, &mut rand_core::OsRng, &mut ws)
+                    .map_err(|e| e.to_string())
+            });
+            let hash = match setup {
+                Ok(hash) => hash,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
             };
+            let _ = ready_tx.send(Ok(()));
             while !quit2.load(Ordering::Relaxed) {
                 if on2.load(Ordering::Acquire) {
                     idle2.store(false, Ordering::Release);

@@ -144,22 +144,9 @@ impl Services {
         if contact.account_id != current.account_id {
             return Err(ServiceError::NotFound);
         }
-        match self
-            .check_sms_code(
-                &mut tx,
-                Purpose::ConfirmContact,
-                &contact_id.to_string(),
-                typed,
-            )
-            .await
-        {
-            Ok(()) => {}
-            Err(e @ (ServiceError::WrongCode { .. } | ServiceError::CodeExhausted)) => {
-                tx.commit().await?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        }
+        let mut tx = self
+            .check_sms_code_or_commit(tx, Purpose::ConfirmContact, &contact_id.to_string(), typed)
+            .await?;
         match accounts::confirm_contact(&mut tx, contact_id, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict),

@@ -246,17 +246,9 @@ impl Services {
                     });
                 }
             };
-        match self
-            .check_sms_code(&mut tx, Purpose::Recovery, &request.to_string(), typed)
-            .await
-        {
-            Ok(()) => {}
-            Err(e @ (ServiceError::WrongCode { .. } | ServiceError::CodeExhausted)) => {
-                tx.commit().await?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        }
+        let mut tx = self
+            .check_sms_code_or_commit(tx, Purpose::Recovery, &request.to_string(), typed)
+            .await?;
         let contact = accounts::find_confirmed_contact(&self.db, ContactChannel::Phone, &index)
             .await?
             .ok_or(ServiceError::CodeExpired)?;

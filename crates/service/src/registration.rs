@@ -420,23 +420,10 @@ impl Services {
             });
         };
         let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        match self
-            .check_sms_code(
-                &mut tx,
-                Purpose::ConfirmContact,
-                &contact.id.to_string(),
-                typed,
-            )
-            .await
-        {
-            Ok(()) => {}
-            Err(e @ (ServiceError::WrongCode { .. } | ServiceError::CodeExhausted)) => {
-                tx.commit().await?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        }
+        let tx = self.db.begin().await?;
+        let mut tx = self
+            .check_sms_code_or_commit(tx, Purpose::ConfirmContact, &contact.id.to_string(), typed)
+            .await?;
         match accounts::confirm_contact(&mut tx, contact.id, now).await {
             Ok(()) => {}
             Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict),

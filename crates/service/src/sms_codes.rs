@@ -101,6 +101,26 @@ impl Services {
         Ok(())
     }
 
+    /// [`Services::check_sms_code`] for a caller that goes on in `tx` after a
+    /// right code: a wrong or used-up one commits `tx` (so the try counts)
+    /// and returns the error; any other error drops `tx`.
+    pub(crate) async fn check_sms_code_or_commit(
+        &self,
+        mut tx: Tx,
+        purpose: Purpose,
+        subject: &str,
+        typed: &str,
+    ) -> Result<Tx> {
+        match self.check_sms_code(&mut tx, purpose, subject, typed).await {
+            Ok(()) => Ok(tx),
+            Err(e @ (ServiceError::WrongCode { .. } | ServiceError::CodeExhausted)) => {
+                tx.commit().await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Checks a typed code against the newest one for (`purpose`, `subject`)
     /// inside `tx`. A right code is marked used; a wrong one counts a try
     /// (the caller must commit `tx` either way for the count to stick).
