@@ -6,6 +6,7 @@
 //! SNILS, the Bank of Russia for account control keys, Казначейство for UINs.
 
 mod bank;
+pub mod build;
 mod contact;
 mod error;
 mod kind;

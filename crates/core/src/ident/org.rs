@@ -72,12 +72,14 @@ ident_type!(
 );
 
 /// Казначейство control digit: weights 1…10 cycling, mod 11; a result of 10 is
-/// recomputed with weights 3…12; a second 10 gives 0.
+/// recomputed with the cycle shifted by two (3…10, 1, 2, …); a second 10 gives 0.
+/// (The shift wraps: weights 11 and 12 would be wrong, and the published
+/// 25-digit example `0355431000000000011629713` only checks with the wrap.)
 pub(crate) fn uin_check(d: &[u8]) -> u8 {
     let pass = |start: u32| -> u32 {
         d.iter()
             .enumerate()
-            .map(|(i, &x)| u32::from(x) * (start + (i as u32 % 10)))
+            .map(|(i, &x)| u32::from(x) * ((start - 1 + i as u32) % 10 + 1))
             .sum::<u32>()
             % 11
     };

@@ -43,7 +43,7 @@ fn ref_uin(d: &[u8]) -> u8 {
     let pass = |k: u32| {
         d.iter()
             .enumerate()
-            .map(|(i, &x)| x as u32 * ((i as u32 % 10) + k))
+            .map(|(i, &x)| x as u32 * ((i as u32 + k - 1) % 10 + 1))
             .sum::<u32>()
             % 11
     };
