@@ -8,6 +8,7 @@
 //! - `signin BIN SECONDS [CONCURRENCY]`: password sign-ins per second against raw argon2id
 //!   in the same run, and page latencies with a session (see `signin.rs`).
 
+mod identity;
 mod signin;
 
 use std::io::{Read, Write};
@@ -23,8 +24,10 @@ fn main() -> ExitCode {
         Some("startup") => startup(&args[2..]),
         Some("ids") => ids(&args[2..]),
         Some("signin") => signin::run(&args[2..]),
+        Some("identity") => identity::run(&args[2..]),
         _ => Err(
-            "usage: propusk-bench startup BIN RUNS | ids SECONDS | signin BIN SECONDS".to_owned(),
+            "usage: propusk-bench startup BIN RUNS | ids SECONDS | signin BIN SECONDS | identity N"
+                .to_owned(),
         ),
     };
     match result {

@@ -56,6 +56,8 @@ pub struct Common {
     pub log_format: Option<LogFormat>,
 }
 
+// Parsed once per process: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (migrations run on start).
@@ -67,6 +69,44 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The state-registry emulator (ФНС, МВД, СФР, Росреестр, ГИС ГМП) as its own process.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PROPUSK_LISTEN",
+        value_name = "ADDR",
+        required_unless_present = "export"
+    )]
+    pub listen: Option<SocketAddr>,
+    /// People in the population (the demo people first), at most 2500000.
+    #[arg(long, env = "PROPUSK_PEOPLE", value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(5..=2_500_000))]
+    pub people: u64,
+    /// Seed of the population: the same seed gives the same people.
+    #[arg(long, env = "PROPUSK_SEED", value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Delay every registry answer by this many milliseconds.
+    #[arg(long, env = "PROPUSK_LATENCY_MS", value_name = "MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub latency_ms: u64,
+    /// Share of registry answers that fail with 500, 503 or 504 (0 to 1).
+    #[arg(long, env = "PROPUSK_FAULT_RATE", value_name = "F", default_value_t = 0.0, value_parser = parse_rate)]
+    pub fault_rate: f64,
+    /// Instead of serving, write the population as JSON lines to FILE (`-`: stdout) and exit.
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("{s}: a number from 0 to 1")),
+    }
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -107,6 +147,10 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub sms_gateway_token: Option<String>,
+    /// Base URL of the state registries (e.g. a `propusk emulator`) [default: in demo mode an
+    /// emulator in-process; otherwise none, and identity checks wait].
+    #[arg(long, env = "PROPUSK_REGISTRIES_URL", value_name = "URL")]
+    pub registries_url: Option<String>,
     /// A session unused this long ends, in minutes [default: 30].
     #[arg(long, env = "PROPUSK_SESSION_IDLE_MINUTES", value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: Option<u32>,

@@ -42,6 +42,11 @@ pub fn run(cli: Cli) -> u8 {
         // Pure and instant: no runtime, no logging set-up.
         return validate(&args);
     }
+    if let Command::Emulator(args) = &command
+        && let Some(path) = &args.export
+    {
+        return crate::emulator::export(args, path);
+    }
     logging::init(
         log_format,
         if demo_default {
@@ -65,6 +70,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate => migrate(&settings).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
+            Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
         }
     })
@@ -225,7 +231,7 @@ async fn audit_verify(settings: &Settings) -> u8 {
 }
 
 /// Completes on SIGINT (Ctrl+C) or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -33,6 +33,7 @@ struct FileValues {
     mail_from: Option<String>,
     sms_gateway_url: Option<String>,
     sms_gateway_token: Option<String>,
+    registries_url: Option<String>,
     log_format: Option<LogFormat>,
     key_file: Option<PathBuf>,
 }
@@ -93,6 +94,14 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
         }
     }
     s.sms_gateway_token = serve.sms_gateway_token.clone().or(file.sms_gateway_token);
+    s.registries_url = serve.registries_url.clone().or(file.registries_url);
+    if let Some(url) = &s.registries_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(ConfigError(format!(
+            "registries-url: {url}: expected http://… or https://…"
+        )));
+    }
     if let Some(url) = &s.database_url {
         check_database_url(url).map_err(|e| ConfigError(format!("database-url: {e}")))?;
     }
@@ -196,6 +205,7 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
             }
             "mail_from" => out.mail_from = Some(string()?),
             "sms_gateway_url" => out.sms_gateway_url = Some(string()?),
+            "registries_url" => out.registries_url = Some(string()?),
             "sms_gateway_token" => out.sms_gateway_token = Some(string()?),
             "log_format" => {
                 out.log_format = Some(match string()?.as_str() {

@@ -3,4 +3,5 @@
 pub mod cli;
 mod commands;
 mod config;
+mod emulator;
 mod logging;

@@ -26,6 +26,7 @@ pub mod factor;
 pub mod format;
 pub mod hashing;
 pub mod housekeeping;
+pub mod identity;
 mod links;
 pub mod notify;
 pub mod password;

@@ -1,9 +1,9 @@
 //! The person's own data: birth date and place, gender, passport, SNILS,
 //! INN and address, each checked with the `core` identifiers. SNILS and INN
 //! belong to one account at most (found by blind index). Entering or
-//! changing passport or SNILS puts the identity check in `Pending`: the
-//! registry check (next stage) moves it on, and the account keeps the
-//! simplified level until then.
+//! changing passport or SNILS puts the identity check in `Pending` and
+//! queues it for the registries (`identity`); the account keeps the
+//! simplified level until they answer.
 
 use propusk_core::Lang;
 use propusk_core::account::{
@@ -325,6 +325,13 @@ impl Services {
                 return Err(ServiceError::Invalid(vec![duplicate("snils")]));
             }
             Err(e) => return Err(e.into()),
+        }
+        if identity_changed {
+            if after.identity_check.is_some() {
+                self.queue_identity_check(&mut tx, id, now).await?;
+            } else {
+                propusk_store::identity::cancel(&mut tx, id).await?;
+            }
         }
         let row = accounts::get(&self.db, id).await?;
         if identity_changed

@@ -333,7 +333,7 @@ impl Services {
         content: &Content,
     ) -> Result<()> {
         let now = self.clock.now();
-        for c in accounts::contacts_of(&self.db, account_id).await? {
+        for c in accounts::contacts_of_in(tx, account_id).await? {
             if c.confirmed_at.is_none() || c.removed_at.is_some() {
                 continue;
             }

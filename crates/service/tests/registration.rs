@@ -113,7 +113,7 @@ both_backends! {
         let (s, _) = services(&tdb).await;
         s.register_person(form("+79165550106")).await.unwrap();
         let dump: Vec<String> = match &s.db {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 let rows: Vec<(Vec<u8>, Vec<u8>)> = sqlx::query_as("SELECT a.profile, c.value FROM accounts a JOIN contacts c ON c.account_id = a.id").fetch_all(p).await.unwrap();
                 rows.into_iter().map(|(a, b)| format!("{}{}", String::from_utf8_lossy(&a), String::from_utf8_lossy(&b))).collect()
             }

@@ -45,6 +45,8 @@ const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, kind, status, trust_leve
                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const GET_ACCOUNT: &str = "SELECT id, kind, status, trust_level, profile, password_hash, pd_consent_version, \
                            pd_consent_at, created_at, updated_at FROM accounts WHERE id = $1";
+const GET_ACCOUNT_FOR_UPDATE: &str = "SELECT id, kind, status, trust_level, profile, password_hash, pd_consent_version, \
+                                      pd_consent_at, created_at, updated_at FROM accounts WHERE id = $1 FOR UPDATE";
 const SET_STATUS: &str =
     "UPDATE accounts SET status = $2, trust_level = $3, updated_at = $4 WHERE id = $1";
 const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1";
@@ -217,6 +219,15 @@ pub async fn contacts_of(db: &Db, account_id: Uuid) -> Result<Vec<ContactRow>> {
     rows.into_iter().map(contact_row).collect()
 }
 
+/// The same, read inside the caller's write transaction: code that holds a
+/// transaction must not wait for a second pooled connection (with every
+/// connection held by a waiting writer, none would come).
+pub async fn contacts_of_in(tx: &mut Tx, account_id: Uuid) -> Result<Vec<ContactRow>> {
+    let rows: Vec<ContactTuple> =
+        on_tx!(tx, conn => sqlx::query_as(CONTACTS_OF).bind(account_id).fetch_all(conn).await?);
+    rows.into_iter().map(contact_row).collect()
+}
+
 /// Marks a contact confirmed. `Conflict` when another account confirmed the
 /// same value first; `NotFound` when it is gone or was already confirmed.
 pub async fn confirm_contact(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> {
@@ -288,6 +299,34 @@ pub async fn find_by_inn(db: &Db, index: &str) -> Result<Option<Uuid>> {
         sqlx::query_as(FIND_BY_INN).bind(index).fetch_optional(pool).await?
     });
     Ok(t.map(|t| t.0))
+}
+
+/// `find_by_inn` inside the caller's write transaction.
+pub async fn find_by_inn_in(tx: &mut Tx, index: &str) -> Result<Option<Uuid>> {
+    let t: Option<(Uuid,)> =
+        on_tx!(tx, conn => sqlx::query_as(FIND_BY_INN).bind(index).fetch_optional(conn).await?);
+    Ok(t.map(|t| t.0))
+}
+
+/// The account read inside a write transaction, its row locked until commit
+/// (PostgreSQL `FOR UPDATE`; SQLite's `BEGIN IMMEDIATE` already holds the
+/// write lock), so a read-modify-write of the profile cannot lose another's.
+pub async fn get_for_update(tx: &mut Tx, id: Uuid) -> Result<AccountRow> {
+    let t: AccountTuple = match tx {
+        Tx::Sqlite(t, _) => {
+            sqlx::query_as(GET_ACCOUNT)
+                .bind(id)
+                .fetch_one(&mut **t)
+                .await?
+        }
+        Tx::Postgres(t) => {
+            sqlx::query_as(GET_ACCOUNT_FOR_UPDATE)
+                .bind(id)
+                .fetch_one(&mut **t)
+                .await?
+        }
+    };
+    account(t)
 }
 
 /// Replaces the sealed profile of an account.

@@ -52,13 +52,26 @@ impl Default for DbOptions {
 /// A connection pool to one of the two supported databases. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteGate),
     Postgres(PgPool),
 }
 
-/// An open write transaction. Dropping it without `commit` rolls it back.
+/// SQLite takes one writer at a time. Writers queue here, in the process,
+/// instead of each holding a pooled connection while SQLite's busy handler
+/// makes it wait: with more waiting writers than connections, the writer
+/// that holds the lock could not get a second connection for a read and
+/// every one of them stalled until the timeouts. (One process per SQLite
+/// file; several nodes need PostgreSQL.)
+#[derive(Debug, Clone, Default)]
+pub struct WriteGate(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+/// An open write transaction. Dropping it without `commit` rolls it back
+/// (and, on SQLite, lets the next writer in).
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(
+        sqlx::Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -121,12 +134,12 @@ impl Db {
             .test_before_acquire(false)
             .connect_with(connect)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, WriteGate::default()))
     }
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
@@ -135,7 +148,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<usize> {
         let before = self.applied_migrations().await.unwrap_or(0);
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Db::Sqlite(pool, _) => SQLITE_MIGRATIONS.run(pool).await?,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         let after = self.applied_migrations().await?;
@@ -159,8 +172,15 @@ impl Db {
     /// Starts a write transaction (on SQLite it takes the write lock at once).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => {
-                Tx::Sqlite(pool.begin_with(crate::dialect::SQLITE_BEGIN_WRITE).await?)
+            Db::Sqlite(pool, gate) => {
+                let wait = pool.options().get_acquire_timeout();
+                let turn = tokio::time::timeout(wait, gate.0.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))?;
+                Tx::Sqlite(
+                    pool.begin_with(crate::dialect::SQLITE_BEGIN_WRITE).await?,
+                    turn,
+                )
             }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
@@ -182,7 +202,7 @@ impl Db {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -190,7 +210,7 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t, _) => t.rollback().await?,
             Tx::Postgres(t) => t.rollback().await?,
         }
         Ok(())

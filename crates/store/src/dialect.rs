@@ -39,6 +39,24 @@ pub(crate) fn claim_due_outbox(backend: crate::Backend) -> &'static str {
     }
 }
 
+/// Claiming due identity checks, the same way as the outbox.
+pub(crate) fn claim_due_identity(backend: crate::Backend) -> &'static str {
+    match backend {
+        crate::Backend::Postgres => {
+            "UPDATE identity_checks SET next_try_at = $2, attempts = attempts + 1 \
+             WHERE account_id IN (SELECT account_id FROM identity_checks WHERE state = 'pending' AND next_try_at <= $1 \
+                                  ORDER BY next_try_at, account_id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING account_id, generation, attempts"
+        }
+        crate::Backend::Sqlite => {
+            "UPDATE identity_checks SET next_try_at = $2, attempts = attempts + 1 \
+             WHERE account_id IN (SELECT account_id FROM identity_checks WHERE state = 'pending' AND next_try_at <= $1 \
+                                  ORDER BY next_try_at, account_id LIMIT $3) \
+             RETURNING account_id, generation, attempts"
+        }
+    }
+}
+
 /// An instant bound to a query: `.bind(At(t))`, never `.bind(t)`.
 ///
 /// PostgreSQL gets `TIMESTAMPTZ` as sqlx encodes it. SQLite gets RFC 3339 text

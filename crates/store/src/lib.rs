@@ -15,12 +15,13 @@ mod db;
 mod dialect;
 mod error;
 pub mod factors;
+pub mod identity;
 pub mod outbox;
 pub mod sessions;
 pub mod signin;
 pub mod vault_keys;
 
-pub use db::{Backend, Db, DbOptions, PoolStats, Tx};
+pub use db::{Backend, Db, DbOptions, PoolStats, Tx, WriteGate};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

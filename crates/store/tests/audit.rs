@@ -35,7 +35,7 @@ async fn append_n(db: &Db, n: usize) {
 /// database access, who first has to switch the append-only triggers off.
 async fn tamper(db: &Db, sql: &str) {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let mut c = pool.acquire().await.unwrap();
             sqlx::query("DROP TRIGGER IF EXISTS audit_events_no_update")
                 .execute(&mut *c)
@@ -118,7 +118,7 @@ both_backends! {
         let delete = "DELETE FROM audit_events WHERE seq = 2";
         for sql in [update, delete] {
             let res = match &db {
-                Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+                Db::Sqlite(p, _) => sqlx::query(sql).execute(p).await.map(|_| ()),
                 Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
             };
             let err = res.expect_err(sql).to_string();

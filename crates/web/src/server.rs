@@ -151,9 +151,24 @@ pub async fn start(
     )
     .map_err(StartError::Internal)?;
     let housekeeping = state.services.clone();
+    let registries = connect_registries(&state.settings).await?;
+    let identity_job = Arc::new(state.services.clone());
     let app = build_router(state);
 
     let (stop, mut stopped) = watch::channel(false);
+    if let Some((registries, emulator)) = registries {
+        if let Some(emu) = emulator {
+            let mut rx = stop.subscribe();
+            tokio::spawn(emu.0.serve(emu.1, async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }));
+        }
+        tokio::spawn(identity_job.run_identity_job(
+            registries,
+            Duration::from_secs(1),
+            stop.subscribe(),
+        ));
+    }
     tokio::spawn(dispatcher.run(stop.subscribe()));
     tokio::spawn(housekeeping.run_housekeeping(Duration::from_secs(300), stop.subscribe()));
     let stop_on_signal = stop.clone();
@@ -190,6 +205,51 @@ pub async fn start(
         stop,
         task,
     })
+}
+
+type InProcessEmulator = (propusk_registries::emulator::Emulator, TcpListener);
+
+/// The registry connectors: to `--registries-url`, or in demo mode to an
+/// emulator on a loopback port of this process (a real HTTP hop, so the
+/// demo exercises the same connectors as production).
+async fn connect_registries(
+    settings: &Settings,
+) -> Result<
+    Option<(
+        Arc<propusk_registries::connect::Registries>,
+        Option<InProcessEmulator>,
+    )>,
+    StartError,
+> {
+    use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
+    let (base, emulator) = match (&settings.registries_url, settings.demo) {
+        (Some(url), _) => (url.clone(), None),
+        (None, true) => {
+            let listener = TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|e| StartError::Internal(format!("registry emulator: {e}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| StartError::Internal(format!("registry emulator: {e}")))?;
+            let emu = propusk_registries::emulator::Emulator::new(
+                propusk_registries::Population::new(1, 10_000),
+                Default::default(),
+            );
+            tracing::info!(%addr, people = 10_000, "registry emulator in-process");
+            (format!("http://{addr}"), Some((emu, listener)))
+        }
+        (None, false) => {
+            tracing::warn!("no --registries-url: identity checks stay pending");
+            return Ok(None);
+        }
+    };
+    let registries = Registries::new(
+        Endpoints::one_base(&base),
+        RetryPolicy::default(),
+        BreakerConfig::default(),
+    )
+    .map_err(|e| StartError::Internal(e.to_string()))?;
+    Ok(Some((Arc::new(registries), emulator)))
 }
 
 /// The whole HTTP surface with its layers. Layers listed later wrap earlier

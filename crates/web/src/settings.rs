@@ -31,6 +31,10 @@ pub struct Settings {
     /// The SMS gateway adapter's URL (see `docs/delivery.md`).
     pub sms_gateway_url: Option<String>,
     pub sms_gateway_token: Option<String>,
+    /// The state registries' base URL (an emulator or a gateway that serves
+    /// `/fns`, `/mvd`, `/sfr`, `/rosreestr`, `/gisgmp`). `None` in demo mode:
+    /// an emulator runs in-process; `None` otherwise: identity checks wait.
+    pub registries_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -51,6 +55,7 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Пропуск <noreply@propusk.localhost>".into(),
             sms_gateway_url: None,
+            registries_url: None,
             sms_gateway_token: None,
         }
     }

@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Response};
 use propusk_core::account::{Gender, IdentityState, Profile};
 use propusk_service::ServiceError;
 use propusk_service::profile::ProfileInput;
+use propusk_store::identity::{CheckState, LogRow};
 use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::{PageCtx, render, service_error};
 use crate::csrf::CsrfForm;
@@ -92,7 +95,102 @@ struct ProfilePage {
     form: ProfileForm,
     errors: HashMap<&'static str, String>,
     identity: Option<String>,
+    check: IdentityView,
     notice: Option<String>,
+}
+
+/// The identity check as the person sees it: what is happening now and
+/// every step so far.
+#[derive(Debug, Default)]
+struct IdentityView {
+    /// "Next try at …" while a registry is down.
+    next_try: Option<String>,
+    reason: Option<String>,
+    log: Vec<LogLine>,
+}
+
+#[derive(Debug)]
+struct LogLine {
+    time: String,
+    source: String,
+    text: String,
+}
+
+fn translate_list(ctx: &PageCtx, prefix: &str, list: &str) -> String {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| ctx.t.get(&format!("{prefix}{s}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn log_text(ctx: &PageCtx, row: &LogRow) -> String {
+    let base = ctx.t.get(&format!("identity-msg-{}", row.message));
+    let detail = match (row.message.as_str(), row.detail.as_deref()) {
+        ("passport_invalid", Some(d)) => Some(translate_list(ctx, "identity-why-", d)),
+        ("passport_mismatch" | "snils_mismatch", Some(d)) => {
+            Some(translate_list(ctx, "identity-field-", d))
+        }
+        ("rejected", Some(d)) => Some(translate_list(ctx, "identity-msg-", d)),
+        ("retry", Some(d)) => OffsetDateTime::parse(d, &Rfc3339)
+            .ok()
+            .map(propusk_service::format::moscow_time),
+        _ => None,
+    };
+    match detail {
+        Some(d) if !d.is_empty() => format!("{base}: {d}"),
+        _ => base,
+    }
+}
+
+async fn identity_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    account: uuid::Uuid,
+) -> Result<IdentityView, WebError> {
+    let (check, log) = state
+        .services
+        .identity_status(account)
+        .await
+        .map_err(service_error)?;
+    let mut view = IdentityView::default();
+    if let Some(c) = &check {
+        if c.state == CheckState::Pending
+            && c.last_error.is_some()
+            && let Some(at) = c.next_try_at
+        {
+            view.next_try = Some(ctx.t.get_arg(
+                "identity-next-try",
+                "time",
+                propusk_service::format::moscow_time(at),
+            ));
+        }
+        if c.state == CheckState::Rejected {
+            view.reason = log
+                .iter()
+                .find(|l| l.message == "rejected")
+                .and_then(|l| l.detail.as_deref())
+                .map(|d| {
+                    ctx.t.get_arg(
+                        "identity-reason",
+                        "reason",
+                        translate_list(ctx, "identity-msg-", d),
+                    )
+                });
+        }
+    }
+    view.log = log
+        .iter()
+        .map(|l| LogLine {
+            time: propusk_service::format::moscow_time(l.at),
+            source: ctx.t.get(&format!(
+                "identity-registry-{}",
+                l.registry.as_deref().unwrap_or("none")
+            )),
+            text: log_text(ctx, l),
+        })
+        .collect();
+    Ok(view)
 }
 
 impl ProfilePage {
@@ -119,7 +217,9 @@ pub async fn form(
         .profile(current.account_id)
         .await
         .map_err(service_error)?;
+    let check = identity_view(&state, &ctx, current.account_id).await?;
     render(&ProfilePage {
+        check,
         name: p.name.full(),
         form: ProfileForm::from_profile(&p),
         errors: HashMap::new(),
@@ -142,6 +242,7 @@ pub async fn save(
         .profile(current.account_id)
         .await
         .map_err(service_error)?;
+    let check = identity_view(&state, &ctx, current.account_id).await?;
     match result {
         Ok(restarted) => {
             let notice = Some(ctx.t.get(if restarted {
@@ -154,6 +255,7 @@ pub async fn save(
                 form: ProfileForm::from_profile(&p),
                 errors: HashMap::new(),
                 identity: identity_text(&ctx, &p),
+                check,
                 notice,
                 ctx,
             })
@@ -170,6 +272,7 @@ pub async fn save(
                 form,
                 errors,
                 identity: identity_text(&ctx, &p),
+                check,
                 notice: None,
                 ctx,
             };

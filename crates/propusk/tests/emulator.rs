@@ -1,0 +1,195 @@
+//! `propusk emulator` as its own process, as the standard-level job meets
+//! it in production: 200 ms per answer and a fifth of answers failing. The
+//! checks still all finish, through retries. Also its flags and its export.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use propusk_core::account::{
+    AccountKind, AccountStatus, NamePart, PassportData, PersonName, Profile, TrustLevel,
+};
+use propusk_core::time::Clock;
+use propusk_registries::Population;
+use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
+use propusk_service::Services;
+use propusk_store::accounts::{self, AccountRow};
+use propusk_store::{Db, DbOptions, identity};
+use propusk_testkit::both_backends;
+use time::OffsetDateTime;
+
+const BIN: &str = env!("CARGO_BIN_EXE_propusk");
+
+struct Emu(Child, String);
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn emulator(args: &[&str]) -> Emu {
+    let mut child = Command::new(BIN)
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Emu(child, url)
+}
+
+struct TestClock(Mutex<OffsetDateTime>);
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn profile(p: &propusk_registries::population::Person) -> Profile {
+    let mut profile = Profile::new(PersonName {
+        last: NamePart::parse(&p.last_name).unwrap(),
+        first: NamePart::parse(&p.first_name).unwrap(),
+        middle: NamePart::parse(&p.middle_name).ok(),
+    });
+    profile.birth_date = Some(p.birth_date.to_string());
+    profile.passport = Some(PassportData {
+        number: format!("{} {}", p.passport.series, p.passport.number),
+        issue_date: p.passport.issue_date.to_string(),
+        issuer: p.passport.issued_by.clone(),
+        division_code: p.passport.division_code.clone(),
+    });
+    profile.snils = Some(p.snils.to_string());
+    profile
+}
+
+both_backends! {
+    async fn checks_finish_through_latency_and_faults(tdb: TestDb) {
+        let emu = emulator(&["--people", "3000", "--seed", "5", "--latency-ms", "200", "--fault-rate", "0.2"]);
+        let db = Db::connect(&tdb.url, &DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let vault = Arc::new(propusk_core::vault::KeyRing::generate(&mut rand_core::OsRng));
+        let clock = Arc::new(TestClock(Mutex::new(propusk_core::time::truncate_micros(OffsetDateTime::now_utc()))));
+        let services = Arc::new(Services::new(
+            db.clone(),
+            vault.clone(),
+            Arc::new(propusk_core::password::Hasher::new(Default::default(), &mut rand_core::OsRng).unwrap()),
+            clock.clone(),
+            "http://propusk.test".into(),
+        ));
+        let pop = Population::new(5, 3_000);
+        let now = clock.now();
+        let mut ids = Vec::new();
+        let mut tx = db.begin().await.unwrap();
+        for p in pop.people().skip(100).take(40) {
+            let id = uuid::Uuid::now_v7();
+            let json = serde_json::to_vec(&profile(&p)).unwrap();
+            accounts::insert(&mut tx, &AccountRow {
+                id,
+                kind: AccountKind::Person,
+                status: AccountStatus::Active,
+                trust_level: Some(TrustLevel::Simplified),
+                profile: vault.seal(&mut rand_core::OsRng, &json, format!("account.profile:{id}").as_bytes()),
+                password_hash: "-".into(),
+                pd_consent_version: "test".into(),
+                pd_consent_at: now,
+                created_at: now,
+                updated_at: now,
+            }).await.unwrap();
+            identity::request(&mut tx, id, now).await.unwrap();
+            ids.push(id);
+        }
+        tx.commit().await.unwrap();
+
+        let policy = RetryPolicy {
+            timeout: std::time::Duration::from_secs(2),
+            attempts: 4,
+            backoff_base: std::time::Duration::from_millis(20),
+            backoff_cap: std::time::Duration::from_millis(200),
+        };
+        let registries = Arc::new(Registries::new(Endpoints::one_base(&emu.1), policy, BreakerConfig::default()).unwrap());
+        let mut rounds = 0;
+        loop {
+            services.run_identity_checks(&registries, 100, 20).await.unwrap();
+            let counts = identity::counts(&db).await.unwrap();
+            if !counts.iter().any(|(s, n)| s == "pending" && *n > 0) {
+                break;
+            }
+            rounds += 1;
+            assert!(rounds < 10, "still pending after {rounds} rounds: {counts:?}");
+            // The job's own back-off: the next try is due 30 s on.
+            *clock.0.lock().unwrap() += time::Duration::minutes(2);
+        }
+        for id in ids {
+            let check = identity::get(&db, id).await.unwrap().unwrap();
+            assert_eq!(check.state, identity::CheckState::Verified, "{check:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_flags_are_one_line_and_exit_2() {
+    for args in [
+        vec!["emulator", "--listen", "127.0.0.1:0", "--fault-rate", "2"],
+        vec!["emulator", "--listen", "127.0.0.1:0", "--people", "0"],
+        vec!["emulator"],
+    ] {
+        let o = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("propusk: "), "{err}");
+    }
+}
+
+#[test]
+fn export_writes_one_line_a_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.jsonl");
+    let o = Command::new(BIN)
+        .args(["emulator", "--people", "300", "--seed", "9", "--export"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 300);
+    let third: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+    assert_eq!(third["snils"], "160-503-741 28");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote 300 people"));
+}
+
+#[test]
+fn it_serves_health_and_its_openapi() {
+    let emu = emulator(&["--people", "100"]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let health = reqwest::get(format!("{}/healthz", emu.1)).await.unwrap();
+        assert_eq!(health.text().await.unwrap(), "ok");
+        let doc: serde_json::Value = reqwest::get(format!("{}/openapi.json", emu.1))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(doc["paths"]["/fns/inn"]["post"].is_object());
+    });
+}
