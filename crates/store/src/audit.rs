@@ -18,7 +18,6 @@ use crate::{Result, StoreError};
 
 const CLAIM_HEAD: &str =
     "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash";
-const SET_HEAD: &str = "UPDATE audit_head SET last_hash = $1 WHERE id = 1";
 const INSERT: &str = "INSERT INTO audit_events (seq, id, at, actor, action, subject, details, prev_hash, hash) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const HEAD: &str = "SELECT last_seq, last_hash FROM audit_head WHERE id = 1";
@@ -27,7 +26,9 @@ const PAGE: &str = "SELECT seq, id, at, actor, action, subject, details, prev_ha
 const RECENT_FOR_SUBJECT: &str = "SELECT seq, id, at, actor, action, subject, details, prev_hash, hash \
                                   FROM audit_events WHERE subject = $1 ORDER BY seq DESC LIMIT $2";
 
-/// Appends one event to the chain within `tx`.
+/// Appends one event to the chain within `tx`: two statements, the claim of
+/// the head and the insert, whose trigger (migration 0010) moves the head's
+/// hash along.
 pub async fn append(tx: &mut Tx, at: OffsetDateTime, event: &NewEvent) -> Result<Event> {
     let (seq, prev_hex): (i64, String) =
         on_tx!(tx, conn => sqlx::query_as(CLAIM_HEAD).fetch_one(conn).await?);
@@ -35,9 +36,6 @@ pub async fn append(tx: &mut Tx, at: OffsetDateTime, event: &NewEvent) -> Result
         Hash::from_hex(&prev_hex).ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?;
     let sealed = Event::seal((seq - 1, prev), Uuid::now_v7(), at, event);
     let hash_hex = sealed.hash.to_hex();
-    on_tx!(tx, conn => {
-        sqlx::query(SET_HEAD).bind(&hash_hex).execute(conn).await?;
-    });
     on_tx!(tx, conn => {
         sqlx::query(INSERT)
             .bind(sealed.seq)
