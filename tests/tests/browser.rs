@@ -464,3 +464,159 @@ async fn wait_for_text(
     }
     Err(format!("expected {needle:?} in {css}, last saw {last:?}").into())
 }
+
+#[tokio::test]
+async fn a_person_enters_documents_and_the_registries_make_the_account_standard() {
+    // Demo mode: the registry emulator runs in-process, with the demo people.
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let base = app.base.clone();
+    Browser::run(
+        "a_person_enters_documents_and_the_registries_make_the_account_standard",
+        |c| async move {
+            c.goto(&format!("{base}/login")).await?;
+            c.find(Locator::Id("login"))
+                .await?
+                .send_keys("+7 900 000-00-01")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys("Propusk-Demo-2026")
+                .await?;
+            c.find(Locator::Css("form[action='/login'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Соколов Иван Петрович").await?;
+            c.goto(&format!("{base}/cabinet/profile")).await?;
+            // Dates through the DOM: typing into a date input depends on the browser's locale.
+            c.execute(
+                "document.getElementById('birth_date').value = '1990-03-14';
+                 document.getElementById('passport_issue_date').value = '2010-03-25';",
+                vec![],
+            )
+            .await?;
+            for (id, value) in [
+                ("birth_place", "г. Москва"),
+                ("passport_number", "4510 123456"),
+                ("passport_issuer", "ГУ МВД России по г. Москве"),
+                ("passport_division_code", "770-001"),
+                ("snils", "123-456-789 64"),
+            ] {
+                c.find(Locator::Id(id)).await?.send_keys(value).await?;
+            }
+            c.find(Locator::Css(
+                "form[action='/cabinet/profile'] button[type=submit]",
+            ))
+            .await?
+            .click()
+            .await?;
+            wait_for_text(&c, "#identity-state", "Паспорт и СНИЛС").await?;
+            // The job checks within a second or two; the page shows it on reload.
+            let mut verified = false;
+            for _ in 0..30 {
+                c.goto(&format!("{base}/cabinet/profile")).await?;
+                let state = c
+                    .find(Locator::Css("#identity-state"))
+                    .await?
+                    .text()
+                    .await?;
+                if state.contains("проверены") {
+                    verified = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+            ensure(verified, "the check finished")?;
+            c.find(Locator::Css("#identity-log summary"))
+                .await?
+                .click()
+                .await?;
+            let log = c.find(Locator::Css("#identity-log")).await?.text().await?;
+            for step in [
+                "МВД",
+                "СФР",
+                "ФНС",
+                "Данные подтверждены",
+                "учётная запись стала стандартной",
+            ] {
+                ensure(log.contains(step), format!("{step:?} in the log: {log}"))?;
+            }
+            let inn = c.find(Locator::Id("inn")).await?.prop("value").await?;
+            ensure(
+                inn.as_deref() == Some("771234567859"),
+                format!("INN from ФНС, got {inn:?}"),
+            )?;
+            c.goto(&format!("{base}/cabinet")).await?;
+            let body = c.find(Locator::Css("main")).await?.text().await?;
+            ensure(
+                body.contains("стандартная"),
+                format!("the cabinet shows the level: {body}"),
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_confirmed_person_adds_a_sole_proprietorship() {
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let base = app.base.clone();
+    Browser::run(
+        "a_confirmed_person_adds_a_sole_proprietorship",
+        |c| async move {
+            c.goto(&format!("{base}/login")).await?;
+            c.find(Locator::Id("login"))
+                .await?
+                .send_keys("morozov@demo.propusk.test")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys("Propusk-Demo-2026")
+                .await?;
+            c.find(Locator::Css("form[action='/login'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Морозов Алексей Викторович").await?;
+            c.find(Locator::Css("nav.cabinet-nav a[href='/cabinet/business']"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Бизнес").await?;
+            // Someone else's ИП: the reason is next to the field and the value stays.
+            c.find(Locator::Id("ogrnip"))
+                .await?
+                .send_keys("321500000543216")
+                .await?;
+            c.find(Locator::Css("form[action='/cabinet/business'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_text(&c, "#ogrnip-error", "другой ИНН").await?;
+            let kept = c.find(Locator::Id("ogrnip")).await?.prop("value").await?;
+            ensure(
+                kept.as_deref() == Some("321500000543216"),
+                format!("value kept: {kept:?}"),
+            )?;
+            // His own.
+            let field = c.find(Locator::Id("ogrnip")).await?;
+            field.clear().await?;
+            field.send_keys("318770000123457").await?;
+            c.find(Locator::Css("form[action='/cabinet/business'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_text(&c, "#entrepreneurs", "ИП Морозов Алексей Викторович").await?;
+            let list = c.find(Locator::Css("#entrepreneurs")).await?.text().await?;
+            ensure(
+                list.contains("318770000123457") && list.contains("04.06.2018"),
+                format!("the ЕГРИП data: {list}"),
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}

@@ -69,6 +69,37 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
     },
 ];
 
+/// Fills a demo person's documents from the registries' own record of them
+/// (`registries::population::FIXTURES`), so that the demo's standard and
+/// confirmed accounts hold what the registries would have verified.
+fn documents_from_registries(profile: &mut Profile, snils: &Snils, level: TrustLevel) {
+    let Some(p) = propusk_registries::Population::new(1, 10).by_snils(snils) else {
+        return;
+    };
+    profile.birth_date = Some(p.birth_date.to_string());
+    profile.birth_place = Some(p.birth_place.clone());
+    profile.gender = Some(match p.gender {
+        propusk_registries::population::Gender::Male => propusk_core::account::Gender::Male,
+        propusk_registries::population::Gender::Female => propusk_core::account::Gender::Female,
+    });
+    profile.passport = Some(propusk_core::account::PassportData {
+        number: format!("{} {}", p.passport.series, p.passport.number),
+        issue_date: p.passport.issue_date.to_string(),
+        issuer: p.passport.issued_by.clone(),
+        division_code: p.passport.division_code.clone(),
+    });
+    profile.inn = Some(p.inn.to_string());
+    profile.address = Some(p.address.line());
+    profile.postal_code = Some(p.address.zip_code.clone());
+    if level >= TrustLevel::Standard {
+        profile.identity_check = Some(propusk_core::account::IdentityCheck {
+            state: propusk_core::account::IdentityState::Verified,
+            since: "2026-01-15T09:00:00.000000Z".into(),
+            reason: None,
+        });
+    }
+}
+
 fn name_of(full: &str) -> Result<PersonName> {
     let mut parts = full.split(' ').map(NamePart::parse);
     let (Some(Ok(last)), Some(Ok(first)), middle) = (parts.next(), parts.next(), parts.next())
@@ -99,6 +130,9 @@ impl Services {
             let snils = demo.snils.map(Snils::parse).transpose().map_err(internal)?;
             let mut profile = Profile::new(name_of(demo.name)?);
             profile.snils = snils.as_ref().map(|s| s.as_str().to_owned());
+            if let Some(s) = &snils {
+                documents_from_registries(&mut profile, s, demo.level);
+            }
             let now = self.clock.now();
             let id = Uuid::now_v7();
             let json = serde_json::to_vec(&profile).map_err(internal)?;
@@ -166,7 +200,12 @@ impl Services {
             }
             if let Some(s) = &snils {
                 let index = self.vault.blind_index_hex("snils", s.as_str());
-                accounts::set_ident_indexes(&mut tx, id, Some(&index), None, now).await?;
+                let inn_index = profile
+                    .inn
+                    .as_ref()
+                    .map(|i| self.vault.blind_index_hex("inn", i));
+                accounts::set_ident_indexes(&mut tx, id, Some(&index), inn_index.as_deref(), now)
+                    .await?;
             }
             if let Some(text) = demo.totp_key {
                 let key = TotpKey::from_base32(text).map_err(internal)?;

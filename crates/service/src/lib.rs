@@ -16,6 +16,7 @@ use propusk_core::time::Clock;
 use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
+pub mod business;
 pub mod cabinet;
 pub mod contacts;
 pub mod deletion;
@@ -52,6 +53,8 @@ pub struct Services {
     pub lockout: LockoutPolicy,
     pub address_limit: AddressLimit,
     pub sessions: SessionPolicy,
+    /// The state registries, when this node can reach them.
+    pub registries: Option<Arc<propusk_registries::connect::Registries>>,
 }
 
 impl Services {
@@ -99,6 +102,7 @@ impl Services {
             lockout: LockoutPolicy::default(),
             address_limit: AddressLimit::default(),
             sessions: SessionPolicy::default(),
+            registries: None,
         }
     }
 }

@@ -195,3 +195,64 @@ both_backends! {
         assert_eq!(identity::claim_due(&s.db, now, now + Duration::minutes(5), 10).await.unwrap()[0].generation, 2);
     }
 }
+
+async fn confirmed(s: &Services, id: uuid::Uuid) {
+    let mut tx = s.db.begin().await.unwrap();
+    accounts::set_status(
+        &mut tx,
+        id,
+        propusk_core::account::AccountStatus::Active,
+        Some(TrustLevel::Confirmed),
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn current_of(s: &Services, phone: &str) -> propusk_service::sessions::Current {
+    let signed = s
+        .sign_in(phone, PASSWORD, &client("192.0.2.51"))
+        .await
+        .unwrap();
+    s.session(&signed.session.token).await.unwrap().unwrap()
+}
+
+fn code(e: propusk_service::ServiceError) -> &'static str {
+    match e {
+        propusk_service::ServiceError::Invalid(p) => p[0].code,
+        other => panic!("{other:?}"),
+    }
+}
+
+both_backends! {
+    async fn a_confirmed_person_adds_their_own_sole_proprietorship(tdb: TestDb) {
+        let (mut s, _) = services(&tdb).await;
+        s.registries = Some(connectors(&emulator().await));
+        let s = Arc::new(s);
+        let pop = Population::new(SEED, 3_000);
+        let kuznetsova = pop.person(3).unwrap();
+        let id = account_for(&s, &kuznetsova, "+79166000031", |_| {}).await;
+        let current = current_of(&s, "+79166000031").await;
+
+        // Not yet confirmed, and no INN before the check: refused with the reason.
+        assert_eq!(code(s.add_entrepreneur(&current, "321500000543216").await.unwrap_err()), "level");
+        confirmed(&s, id).await;
+        assert_eq!(code(s.add_entrepreneur(&current, "321500000543216").await.unwrap_err()), "no_inn");
+        s.run_identity_checks(s.registries.as_ref().unwrap(), 10, 2).await.unwrap();
+        confirmed(&s, id).await; // the check made it standard; the bank would confirm it
+
+        assert_eq!(code(s.add_entrepreneur(&current, "32150000054321").await.unwrap_err()), "format");
+        // Морозов's ИП is not hers.
+        assert_eq!(code(s.add_entrepreneur(&current, "318770000123457").await.unwrap_err()), "not_yours");
+        // A valid number nobody holds.
+        let unknown = propusk_core::ident::build::ogrnip("32150000000000").unwrap();
+        assert_eq!(code(s.add_entrepreneur(&current, unknown.as_str()).await.unwrap_err()), "not_found");
+
+        let added = s.add_entrepreneur(&current, "321 500 000 543 216").await.unwrap();
+        assert_eq!(added.extract.last_name, "Кузнецова");
+        assert_eq!(s.entrepreneurs(id).await.unwrap(), vec![added]);
+        assert_eq!(code(s.add_entrepreneur(&current, "321500000543216").await.unwrap_err()), "taken");
+        assert!(matches!(audit::verify(&s.db).await.unwrap(), audit::Verdict::Intact { .. }));
+    }
+}

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod codes;
 mod db;
 mod dialect;
+pub mod entrepreneurs;
 mod error;
 pub mod factors;
 pub mod identity;

@@ -150,8 +150,10 @@ pub async fn start(
         },
     )
     .map_err(StartError::Internal)?;
-    let housekeeping = state.services.clone();
     let registries = connect_registries(&state.settings).await?;
+    let mut state = state;
+    state.services.registries = registries.as_ref().map(|r| r.0.clone());
+    let housekeeping = state.services.clone();
     let identity_job = Arc::new(state.services.clone());
     let app = build_router(state);
 

@@ -68,6 +68,9 @@ pub struct Entrepreneur {
     pub person_index: u64,
 }
 
+/// OGRNIPs of the demo sole proprietors Морозов and Кузнецова.
+pub const DEMO_OGRNIPS: [&str; 2] = ["318770000123457", "321500000543216"];
+
 const OKVED: [(&str, &str); 8] = [
     ("62.01", "Разработка компьютерного программного обеспечения"),
     (
@@ -239,23 +242,27 @@ pub(super) fn headed_by(pop: &Population, person: &Person) -> Vec<Company> {
         .collect()
 }
 
-/// Кузнецова (fixture 3) is the demo sole proprietor; about one generated
-/// adult in twenty-five is one too.
+/// Морозов (fixture 2, confirmed in the demo) and Кузнецова (fixture 3) are
+/// the demo sole proprietors; about one generated adult in twenty-five is one too.
 pub(super) fn entrepreneur(pop: &Population, p: &Person) -> Option<Entrepreneur> {
     let mut s = Stream::new(pop.seed(), p.index, field::ENTREPRENEUR);
     let fixture = p.index < FIXTURES.len() as u64;
-    if fixture && p.index != 3 || !fixture && (p.age() < 21 || !s.chance(0.04)) {
+    if fixture && !matches!(p.index, 2 | 3) || !fixture && (p.age() < 21 || !s.chance(0.04)) {
         return None;
     }
-    let ogrnip_date = if fixture {
+    let ogrnip_date = if p.index == 2 {
+        Date::from_calendar_date(2018, Month::June, 4).ok()?
+    } else if fixture {
         Date::from_calendar_date(2021, Month::April, 12).ok()?
     } else {
         let earliest = add_years(p.birth_date, 20)
             .max(Date::from_calendar_date(2004, Month::January, 12).ok()?);
         earliest + Duration::days(s.range(0, (AS_OF - earliest).whole_days().max(30) - 1))
     };
-    let ogrnip = if fixture {
-        "321500000543216".to_owned()
+    let ogrnip = if p.index == 2 {
+        DEMO_OGRNIPS[0].to_owned()
+    } else if fixture {
+        DEMO_OGRNIPS[1].to_owned()
     } else {
         let yy = digits((ogrnip_date.year() % 100) as u64, 2);
         let code = digits(pop.codes().ogrnip.forward(p.index), 9);
@@ -281,8 +288,8 @@ pub(super) fn entrepreneur(pop: &Population, p: &Person) -> Option<Entrepreneur>
 }
 
 pub(super) fn entrepreneur_by_ogrnip(pop: &Population, ogrnip: &Ogrnip) -> Option<Entrepreneur> {
-    if ogrnip.as_str() == "321500000543216" {
-        return entrepreneur(pop, &pop.person(3)?);
+    if let Some(k) = DEMO_OGRNIPS.iter().position(|o| *o == ogrnip.as_str()) {
+        return entrepreneur(pop, &pop.person(2 + k as u64)?);
     }
     let code: u64 = ogrnip.as_str().get(5..14)?.parse().ok()?;
     let index = pop.codes().ogrnip.back(code)?;

@@ -20,7 +20,7 @@ pub use assets::{
     Charge, ChargeKind, Discount, Encumbrance, Estate, EstateKind, Income, IncomeMonth, Payee,
     Pension, PensionYear, RightKind, payer_identifier,
 };
-pub use companies::{Company, CompanyHead, Entrepreneur};
+pub use companies::{Company, CompanyHead, DEMO_OGRNIPS, Entrepreneur};
 pub use fixtures::{DEMO_COMPANY_OGRN, FIXTURES};
 pub use person::{Address, DocStatus, Gender, PassportDoc, Person};
 

@@ -296,3 +296,14 @@ identity-field-middleName = patronymic
 identity-field-birthDate = birth date
 identity-field-issueDate = issue date
 identity-field-gender = gender
+
+# Sole proprietorships
+business-title = Business
+business-none = You have not added a sole proprietorship yet.
+business-add = Add a sole proprietorship
+business-ogrnip = OGRNIP
+business-ogrnip-hint = 15 digits, from the ЕГРИП record sheet
+business-since = registered
+business-submit = Find in ЕГРИП and add
+business-added = Found in ЕГРИП and added.
+business-needs-confirmed = Only a confirmed account can add a sole proprietorship.

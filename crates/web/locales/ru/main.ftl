@@ -296,3 +296,14 @@ identity-field-middleName = отчество
 identity-field-birthDate = дата рождения
 identity-field-issueDate = дата выдачи
 identity-field-gender = пол
+
+# Sole proprietorships
+business-title = Бизнес
+business-none = Вы ещё не добавили индивидуальное предпринимательство.
+business-add = Добавить ИП
+business-ogrnip = ОГРНИП
+business-ogrnip-hint = 15 цифр, из листа записи ЕГРИП
+business-since = зарегистрирован
+business-submit = Найти в ЕГРИП и добавить
+business-added = ИП найден в ЕГРИП и добавлен.
+business-needs-confirmed = Добавить ИП может только подтверждённая учётная запись.

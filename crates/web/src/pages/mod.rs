@@ -10,6 +10,7 @@ use propusk_core::Lang;
 use crate::error::WebError;
 use crate::i18n::{Tr, UserLang};
 
+pub mod business;
 pub mod cabinet;
 pub mod contacts;
 pub mod dev;
@@ -65,6 +66,7 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         )
         .route("/cabinet", get(cabinet::overview))
         .route("/cabinet/profile", get(profile::form).post(profile::save))
+        .route("/cabinet/business", get(business::show).post(business::add))
         .route("/cabinet/contacts", get(contacts::show))
         .route("/cabinet/contacts/phone", post(contacts::add_phone))
         .route(
