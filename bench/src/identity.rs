@@ -8,9 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use propusk_core::account::{
-    AccountKind, AccountStatus, NamePart, PassportData, PersonName, Profile, TrustLevel,
-};
+use propusk_core::account::{AccountKind, AccountStatus, TrustLevel};
 use propusk_registries::Population;
 use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
 use propusk_registries::emulator::{Emulator, Faults};
@@ -19,20 +17,10 @@ use propusk_store::accounts::{self, AccountRow};
 use propusk_store::{Db, DbOptions, identity};
 use rand_core::OsRng;
 
-fn profile(p: &propusk_registries::population::Person) -> Option<Profile> {
-    let mut profile = Profile::new(PersonName {
-        last: NamePart::parse(&p.last_name).ok()?,
-        first: NamePart::parse(&p.first_name).ok()?,
-        middle: NamePart::parse(&p.middle_name).ok(),
-    });
-    profile.birth_date = Some(p.birth_date.to_string());
-    profile.passport = Some(PassportData {
-        number: format!("{} {}", p.passport.series, p.passport.number),
-        issue_date: p.passport.issue_date.to_string(),
-        issuer: p.passport.issued_by.clone(),
-        division_code: p.passport.division_code.clone(),
-    });
-    profile.snils = Some(p.snils.to_string());
+/// The documents as the person enters them: no INN (ФНС gives it).
+fn profile(p: &propusk_registries::population::Person) -> Option<propusk_core::account::Profile> {
+    let mut profile = propusk_service::demo::profile_of(p)?;
+    profile.inn = None;
     Some(profile)
 }
 

@@ -234,11 +234,21 @@ async fn browser_sign_in(
     base: &str,
     login: &str,
 ) -> Result<(), propusk_e2e::browser::BoxError> {
+    browser_sign_in_with(c, base, login, propusk_e2e::pages::PASSWORD).await
+}
+
+/// The same with another password (the demo accounts').
+async fn browser_sign_in_with(
+    c: &fantoccini::Client,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> Result<(), propusk_e2e::browser::BoxError> {
     c.goto(&format!("{base}/login")).await?;
     c.find(Locator::Id("login")).await?.send_keys(login).await?;
     c.find(Locator::Id("password"))
         .await?
-        .send_keys(propusk_e2e::pages::PASSWORD)
+        .send_keys(password)
         .await?;
     c.find(Locator::Css("form[action='/login'] button"))
         .await?
@@ -473,19 +483,7 @@ async fn a_person_enters_documents_and_the_registries_make_the_account_standard(
     Browser::run(
         "a_person_enters_documents_and_the_registries_make_the_account_standard",
         |c| async move {
-            c.goto(&format!("{base}/login")).await?;
-            c.find(Locator::Id("login"))
-                .await?
-                .send_keys("+7 900 000-00-01")
-                .await?;
-            c.find(Locator::Id("password"))
-                .await?
-                .send_keys("Propusk-Demo-2026")
-                .await?;
-            c.find(Locator::Css("form[action='/login'] button"))
-                .await?
-                .click()
-                .await?;
+            browser_sign_in_with(&c, &base, "+7 900 000-00-01", "Propusk-Demo-2026").await?;
             wait_for_heading(&c, "Соколов Иван Петрович").await?;
             c.goto(&format!("{base}/cabinet/profile")).await?;
             // Dates through the DOM: typing into a date input depends on the browser's locale.
@@ -566,18 +564,7 @@ async fn a_confirmed_person_adds_a_sole_proprietorship() {
     Browser::run(
         "a_confirmed_person_adds_a_sole_proprietorship",
         |c| async move {
-            c.goto(&format!("{base}/login")).await?;
-            c.find(Locator::Id("login"))
-                .await?
-                .send_keys("morozov@demo.propusk.test")
-                .await?;
-            c.find(Locator::Id("password"))
-                .await?
-                .send_keys("Propusk-Demo-2026")
-                .await?;
-            c.find(Locator::Css("form[action='/login'] button"))
-                .await?
-                .click()
+            browser_sign_in_with(&c, &base, "morozov@demo.propusk.test", "Propusk-Demo-2026")
                 .await?;
             wait_for_heading(&c, "Морозов Алексей Викторович").await?;
             c.find(Locator::Css("nav.cabinet-nav a[href='/cabinet/business']"))

@@ -7,9 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use propusk_core::account::{
-    AccountKind, AccountStatus, NamePart, PassportData, PersonName, Profile, TrustLevel,
-};
+use propusk_core::account::{AccountKind, AccountStatus, TrustLevel};
 use propusk_core::time::Clock;
 use propusk_registries::Population;
 use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
@@ -59,20 +57,10 @@ impl Clock for TestClock {
     }
 }
 
-fn profile(p: &propusk_registries::population::Person) -> Profile {
-    let mut profile = Profile::new(PersonName {
-        last: NamePart::parse(&p.last_name).unwrap(),
-        first: NamePart::parse(&p.first_name).unwrap(),
-        middle: NamePart::parse(&p.middle_name).ok(),
-    });
-    profile.birth_date = Some(p.birth_date.to_string());
-    profile.passport = Some(PassportData {
-        number: format!("{} {}", p.passport.series, p.passport.number),
-        issue_date: p.passport.issue_date.to_string(),
-        issuer: p.passport.issued_by.clone(),
-        division_code: p.passport.division_code.clone(),
-    });
-    profile.snils = Some(p.snils.to_string());
+/// The documents as the person enters them: no INN (ФНС gives it).
+fn profile(p: &propusk_registries::population::Person) -> propusk_core::account::Profile {
+    let mut profile = propusk_service::demo::profile_of(p).unwrap();
+    profile.inn = None;
     profile
 }
 

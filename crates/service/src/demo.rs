@@ -76,6 +76,31 @@ fn documents_from_registries(profile: &mut Profile, snils: &Snils, level: TrustL
     let Some(p) = propusk_registries::Population::new(1, 10).by_snils(snils) else {
         return;
     };
+    let Some(documents) = profile_of(&p) else {
+        return;
+    };
+    *profile = Profile {
+        name: profile.name.clone(),
+        ..documents
+    };
+    if level >= TrustLevel::Standard {
+        profile.identity_check = Some(propusk_core::account::IdentityCheck {
+            state: propusk_core::account::IdentityState::Verified,
+            since: "2026-01-15T09:00:00.000000Z".into(),
+            reason: None,
+        });
+    }
+}
+
+/// A profile as the person of the registries' population would fill it in
+/// (name, birth, gender, passport, SNILS, INN, address), for demo data,
+/// tests and benchmarks. `None` if a name part does not parse.
+pub fn profile_of(p: &propusk_registries::population::Person) -> Option<Profile> {
+    let mut profile = Profile::new(PersonName {
+        last: NamePart::parse(&p.last_name).ok()?,
+        first: NamePart::parse(&p.first_name).ok()?,
+        middle: NamePart::parse(&p.middle_name).ok(),
+    });
     profile.birth_date = Some(p.birth_date.to_string());
     profile.birth_place = Some(p.birth_place.clone());
     profile.gender = Some(match p.gender {
@@ -88,16 +113,11 @@ fn documents_from_registries(profile: &mut Profile, snils: &Snils, level: TrustL
         issuer: p.passport.issued_by.clone(),
         division_code: p.passport.division_code.clone(),
     });
+    profile.snils = Some(p.snils.to_string());
     profile.inn = Some(p.inn.to_string());
     profile.address = Some(p.address.line());
     profile.postal_code = Some(p.address.zip_code.clone());
-    if level >= TrustLevel::Standard {
-        profile.identity_check = Some(propusk_core::account::IdentityCheck {
-            state: propusk_core::account::IdentityState::Verified,
-            since: "2026-01-15T09:00:00.000000Z".into(),
-            reason: None,
-        });
-    }
+    Some(profile)
 }
 
 fn name_of(full: &str) -> Result<PersonName> {
