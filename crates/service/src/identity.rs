@@ -327,8 +327,14 @@ impl Services {
         if !applies {
             // The person changed the data meanwhile: a newer check is queued.
             tx.rollback().await?;
+            metrics::counter!("propusk_identity_checks_total", "outcome" => "dropped").increment(1);
             return Ok(());
         }
+        let outcome = match &verdict {
+            Verdict::Verified { .. } => "verified",
+            Verdict::Rejected { .. } => "rejected",
+            Verdict::TryLater { .. } => "retry",
+        };
         for step in steps {
             let row = match step {
                 Step::Passed(r) => log_row(id, now, Some(*r), "passed", "passed", None),
@@ -381,6 +387,7 @@ impl Services {
             }
         }
         tx.commit().await?;
+        metrics::counter!("propusk_identity_checks_total", "outcome" => outcome).increment(1);
         Ok(())
     }
 
