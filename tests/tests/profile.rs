@@ -156,3 +156,39 @@ async fn the_phone_is_replaced_after_its_code() {
     assert!(!html.contains("+79167400003"), "the old phone is gone");
     app.shutdown().await;
 }
+
+both_backends! {
+    /// With the registries unreachable, the page says so and when the next
+    /// try is, and the account stays simplified.
+    async fn a_registry_outage_is_shown_with_the_next_try(db: TestDb) {
+        let dead = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}", l.local_addr().unwrap())
+        };
+        // Demo mode for the outbox; the URL given wins over the in-process emulator.
+        let app = TestApp::spawn_with(db, |s| {
+            s.demo = true;
+            s.registries_url = Some(dead);
+        })
+        .await;
+        register(&app, "+79167400011").await;
+        assert_eq!(sign_in(&app, &app.http, "+79167400011", PASSWORD).await.status(), 303);
+        let csrf = csrf_of(&app.get("/cabinet/profile").await.text().await.unwrap());
+        let r = app.http.post(app.url("/cabinet/profile")).form(&form(&csrf, "112-233-445 95")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let mut html = String::new();
+        for _ in 0..100 {
+            html = app.get("/cabinet/profile").await.text().await.unwrap();
+            if html.contains("id=\"identity-next-try\"") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(html.contains("Реестр временно недоступен. Следующая попытка"), "{html}");
+        assert!(html.contains("Реестр недоступен") && html.contains("МВД"), "the log names the registry");
+        assert!(html.contains("ожидают проверки"), "still pending");
+        let en = app.http.get(app.url("/cabinet/profile?lang=en")).send().await.unwrap().text().await.unwrap();
+        assert!(en.contains("A registry is unavailable right now. Next try"), "{en}");
+        app.shutdown().await;
+    }
+}
