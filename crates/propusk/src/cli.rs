@@ -71,6 +71,33 @@ pub enum Command {
     Audit(AuditCommand),
     /// The state-registry emulator (ФНС, МВД, СФР, Росреестр, ГИС ГМП) as its own process.
     Emulator(EmulatorArgs),
+    /// The demo partner bank (an OpenID Connect provider that vouches for its customers).
+    DemoBank(DemoBankArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoBankArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROPUSK_LISTEN", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Where Propusk runs: its callback is the one redirect URI the bank accepts.
+    #[arg(long, env = "PROPUSK_PROPUSK_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub propusk_url: url::Url,
+    /// The bank's customers are people of this population (as the registry emulator's).
+    #[arg(long, env = "PROPUSK_PEOPLE", value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(5..=2_500_000))]
+    pub people: u64,
+    #[arg(long, env = "PROPUSK_SEED", value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// The secret of Propusk's client at the bank (prefer the environment variable).
+    #[arg(
+        long,
+        env = "PROPUSK_BANK_CLIENT_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true,
+        default_value = "demo-bank-secret"
+    )]
+    pub client_secret: String,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Migrate => migrate(&settings).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
+            Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
         }
     })

@@ -1,4 +1,5 @@
-//! `propusk emulator`: serve the registry emulator, or export its population.
+//! `propusk emulator`: serve the registry emulator, or export its population;
+//! `propusk demo-bank`: the demo partner bank.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 use propusk_registries::Population;
 use propusk_registries::emulator::{Emulator, Faults};
 
-use crate::cli::{EmulatorArgs, exit};
+use crate::cli::{DemoBankArgs, EmulatorArgs, exit};
 
 pub async fn serve(
     args: &EmulatorArgs,
@@ -101,6 +102,64 @@ pub fn export(args: &EmulatorArgs, path: &Path) -> u8 {
         }
         Err(e) => {
             eprintln!("propusk: emulator: export failed: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+/// The redirect URI Propusk registers at partner banks.
+pub const BANK_CALLBACK_PATH: &str = "/cabinet/confirm/callback";
+
+pub async fn demo_bank(
+    args: &DemoBankArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> u8 {
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("propusk: demo-bank: cannot listen on {}: {e}", args.listen);
+            return exit::FAILED;
+        }
+    };
+    let local = listener
+        .local_addr()
+        .map_or_else(|_| args.listen.to_string(), |a| a.to_string());
+    let issuer = format!("http://{local}");
+    let callback = format!(
+        "{}{BANK_CALLBACK_PATH}",
+        args.propusk_url.as_str().trim_end_matches('/')
+    );
+    let bank = match propusk_registries::bank::DemoBank::new(
+        propusk_registries::bank::BankConfig {
+            issuer: issuer.clone(),
+            name: "Демо Банк".into(),
+            client_id: "propusk".into(),
+            client_secret: args.client_secret.clone(),
+            redirect_uris: vec![callback.clone()],
+        },
+        Population::new(args.seed, args.people),
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("propusk: demo-bank: {e}");
+            return exit::FAILED;
+        }
+    };
+    tracing::info!(%issuer, %callback, "demo bank ready");
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "Propusk demo bank at {issuer}/ (discovery: {issuer}/.well-known/openid-configuration); \
+             customers sign in with their phone and the password {}",
+            propusk_registries::bank::CUSTOMER_PASSWORD
+        )
+        .and_then(|()| out.flush());
+    }
+    match bank.serve(listener, shutdown).await {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("propusk: demo-bank: {e}");
             exit::FAILED
         }
     }

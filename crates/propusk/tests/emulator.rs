@@ -181,3 +181,52 @@ fn it_serves_health_and_its_openapi() {
         assert!(doc["paths"]["/fns/inn"]["post"].is_object());
     });
 }
+
+#[test]
+fn the_demo_bank_runs_as_its_own_process() {
+    let mut child = Command::new(BIN)
+        .args([
+            "demo-bank",
+            "--listen",
+            "127.0.0.1:0",
+            "--propusk-url",
+            "http://127.0.0.1:8080",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let disco: serde_json::Value = reqwest::get(format!("{base}/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
+        assert_eq!(disco["issuer"], base);
+        let jwks: serde_json::Value = reqwest::get(format!("{base}/jwks")).await.unwrap().json().await.unwrap();
+        assert_eq!(jwks["keys"][0]["alg"], "ES256");
+        // Only Propusk's callback is accepted.
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = client
+            .get(format!("{base}/authorize?response_type=code&client_id=propusk&scope=openid&redirect_uri=http%3A%2F%2Fevil.test%2F&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let r = client
+            .get(format!("{base}/authorize?response_type=code&client_id=propusk&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcabinet%2Fconfirm%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -5,6 +5,7 @@
 //! two ends cannot drift apart; a connector to a real registry would change
 //! the transport, not its callers.
 
+pub mod bank;
 pub mod codes;
 pub mod connect;
 pub mod data;

@@ -146,6 +146,16 @@ impl Population {
         self.generated(index).filter(|p| &p.inn == inn)
     }
 
+    /// By mobile number (`+79…`), as a bank knows its customers.
+    pub fn by_phone(&self, phone: &propusk_core::ident::Phone) -> Option<Person> {
+        if let Some(p) = fixtures::find(|p| &p.phone == phone) {
+            return Some(p);
+        }
+        let body: u64 = phone.as_str().strip_prefix("+79")?.parse().ok()?;
+        let index = self.codes.phone.back(body)?;
+        self.generated(index).filter(|p| &p.phone == phone)
+    }
+
     pub fn by_passport(&self, passport: &Passport) -> Option<Person> {
         let wanted = (passport.series(), passport.number());
         let same = |p: &Person| (p.passport.series.as_str(), p.passport.number.as_str()) == wanted;

@@ -90,6 +90,7 @@ fn every_identifier_finds_its_person_back() {
         let p = pop.person(i).unwrap();
         assert_eq!(pop.by_snils(&p.snils).map(|x| x.index), Some(i));
         assert_eq!(pop.by_inn(&p.inn).map(|x| x.index), Some(i));
+        assert_eq!(pop.by_phone(&p.phone).map(|x| x.index), Some(i));
         let passport = p.passport.parsed().unwrap();
         assert_eq!(pop.by_passport(&passport).map(|x| x.index), Some(i));
         for e in pop.estate(&p) {
