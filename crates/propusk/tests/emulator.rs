@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 const BIN: &str = env!("CARGO_BIN_EXE_propusk");
 
+/// A `propusk` process serving HTTP, and the base URL it printed first; killed on drop.
 struct Emu(Child, String);
 
 impl Drop for Emu {
@@ -29,8 +30,13 @@ impl Drop for Emu {
 }
 
 fn emulator(args: &[&str]) -> Emu {
+    let mut all = vec!["emulator", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    spawn(&all)
+}
+
+fn spawn(args: &[&str]) -> Emu {
     let mut child = Command::new(BIN)
-        .args(["emulator", "--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -184,28 +190,14 @@ fn it_serves_health_and_its_openapi() {
 
 #[test]
 fn the_demo_bank_runs_as_its_own_process() {
-    let mut child = Command::new(BIN)
-        .args([
-            "demo-bank",
-            "--listen",
-            "127.0.0.1:0",
-            "--propusk-url",
-            "http://127.0.0.1:8080",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let bank = spawn(&[
+        "demo-bank",
+        "--listen",
+        "127.0.0.1:0",
+        "--propusk-url",
+        "http://127.0.0.1:8080",
+    ]);
+    let base = bank.1.clone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let disco: serde_json::Value = reqwest::get(format!("{base}/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
@@ -227,6 +219,4 @@ fn the_demo_bank_runs_as_its_own_process() {
             .unwrap();
         assert_eq!(r.status(), 200);
     });
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -24,6 +24,15 @@ fn refuse(code: &'static str, ru: &str, en: &str) -> ServiceError {
     })])
 }
 
+/// ЕГРИП could not be asked (no connectors on this node, or the registry is down).
+fn registry_unavailable() -> ServiceError {
+    refuse(
+        "unavailable",
+        "ЕГРИП сейчас недоступен. Попробуйте позже.",
+        "ЕГРИП is unavailable right now. Please try later.",
+    )
+}
+
 /// A sole proprietorship as the cabinet shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entrepreneur {
@@ -74,11 +83,7 @@ impl Services {
             ));
         };
         let Some(registries) = &self.registries else {
-            return Err(refuse(
-                "unavailable",
-                "ЕГРИП сейчас недоступен. Попробуйте позже.",
-                "ЕГРИП is unavailable right now. Please try later.",
-            ));
+            return Err(registry_unavailable());
         };
         let extract = match registries.egrip(&ogrnip).await {
             Ok(Some(x)) => x,
@@ -91,11 +96,7 @@ impl Services {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "ЕГРИП look-up failed");
-                return Err(refuse(
-                    "unavailable",
-                    "ЕГРИП сейчас недоступен. Попробуйте позже.",
-                    "ЕГРИП is unavailable right now. Please try later.",
-                ));
+                return Err(registry_unavailable());
             }
         };
         if extract.inn != inn {

@@ -46,7 +46,7 @@ pub enum Step {
     Passed(Registry),
     /// The registry answered no: message code and detail (field names, reason).
     Failed(Registry, &'static str, Option<String>),
-    Unavailable(Registry, String),
+    Unavailable(Registry),
 }
 
 /// The verdict of one try.
@@ -125,7 +125,7 @@ pub fn decide(
     let down: Vec<String> = steps
         .iter()
         .filter_map(|s| match s {
-            Step::Unavailable(r, _) => Some(r.name().to_owned()),
+            Step::Unavailable(r) => Some(r.name().to_owned()),
             _ => None,
         })
         .collect();
@@ -145,7 +145,7 @@ pub fn decide(
 
 fn unreachable_or_refused(r: Registry, e: &RegistryError) -> Step {
     if e.is_transient() {
-        Step::Unavailable(r, e.to_string())
+        Step::Unavailable(r)
     } else {
         // A registry that refuses our request will refuse it again: the data
         // as entered cannot be checked.
@@ -306,23 +306,23 @@ impl Services {
     async fn record_verdict(&self, claim: &Claim, steps: &[Step], verdict: Verdict) -> Result<()> {
         let now = self.clock.now();
         let id = claim.account_id;
+        let wait = RETRY.after(u32::try_from(claim.attempts).unwrap_or(u32::MAX));
+        // After a day of tries, leave it for the person to start again.
+        let verdict = match (verdict, wait) {
+            (Verdict::TryLater { .. }, None) => Verdict::Rejected {
+                reason: "registries_unavailable".into(),
+            },
+            (v, _) => v,
+        };
         let mut tx = self.db.begin().await?;
-        let applies = match &verdict {
-            Verdict::TryLater { reason } => {
-                match RETRY.after(u32::try_from(claim.attempts).unwrap_or(u32::MAX)) {
-                    Some(wait) => {
-                        identity::retry_later(&mut tx, claim, now + wait, reason, now).await?
-                    }
-                    // A day of trying: leave it for the person to start again.
-                    None => identity::finish(&mut tx, claim, CheckState::Rejected, now).await?,
-                }
+        let applies = match (&verdict, wait) {
+            (Verdict::TryLater { reason }, Some(wait)) => {
+                identity::retry_later(&mut tx, claim, now + wait, reason, now).await?
             }
-            Verdict::Verified { .. } => {
+            (Verdict::Verified { .. }, _) => {
                 identity::finish(&mut tx, claim, CheckState::Verified, now).await?
             }
-            Verdict::Rejected { .. } => {
-                identity::finish(&mut tx, claim, CheckState::Rejected, now).await?
-            }
+            _ => identity::finish(&mut tx, claim, CheckState::Rejected, now).await?,
         };
         if !applies {
             // The person changed the data meanwhile: a newer check is queued.
@@ -330,49 +330,29 @@ impl Services {
             metrics::counter!("propusk_identity_checks_total", "outcome" => "dropped").increment(1);
             return Ok(());
         }
-        let outcome = match &verdict {
-            Verdict::Verified { .. } => "verified",
-            Verdict::Rejected { .. } => "rejected",
-            Verdict::TryLater { .. } => "retry",
-        };
         for step in steps {
             let row = match step {
                 Step::Passed(r) => log_row(id, now, Some(*r), "passed", "passed", None),
                 Step::Failed(r, code, detail) => {
                     log_row(id, now, Some(*r), "failed", code, detail.clone())
                 }
-                Step::Unavailable(r, _) => {
+                Step::Unavailable(r) => {
                     log_row(id, now, Some(*r), "unavailable", "unavailable", None)
                 }
             };
             identity::log(&mut tx, &row).await?;
         }
-        let gave_up = matches!(verdict, Verdict::TryLater { .. })
-            && RETRY
-                .after(u32::try_from(claim.attempts).unwrap_or(u32::MAX))
-                .is_none();
-        match verdict {
-            Verdict::TryLater { reason } if !gave_up => {
-                let next = RETRY
-                    .after(u32::try_from(claim.attempts).unwrap_or(u32::MAX))
-                    .map(|w| propusk_core::time::canonical(now + w));
+        let outcome = match verdict {
+            Verdict::TryLater { reason } => {
+                let next = wait.map(|w| propusk_core::time::canonical(now + w));
                 identity::log(&mut tx, &log_row(id, now, None, "retry", "retry", next)).await?;
                 tracing::info!(reason = %reason, attempts = claim.attempts, "identity check postponed");
-            }
-            Verdict::TryLater { .. } => {
-                self.conclude(
-                    &mut tx,
-                    id,
-                    IdentityState::Rejected,
-                    Some("registries_unavailable".into()),
-                    None,
-                    now,
-                )
-                .await?;
+                "retry"
             }
             Verdict::Verified { inn } => {
                 self.conclude(&mut tx, id, IdentityState::Verified, None, inn, now)
                     .await?;
+                "verified"
             }
             Verdict::Rejected { reason } => {
                 self.conclude(
@@ -384,8 +364,9 @@ impl Services {
                     now,
                 )
                 .await?;
+                "rejected"
             }
-        }
+        };
         tx.commit().await?;
         metrics::counter!("propusk_identity_checks_total", "outcome" => outcome).increment(1);
         Ok(())

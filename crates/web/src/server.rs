@@ -132,6 +132,8 @@ pub async fn start(
             tracing::info!(accounts = made, "demo accounts created");
         }
     }
+    let registries = connect_registries(&settings).await?;
+    services.registries = registries.as_ref().map(|r| r.0.clone());
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings),
@@ -150,9 +152,6 @@ pub async fn start(
         },
     )
     .map_err(StartError::Internal)?;
-    let registries = connect_registries(&state.settings).await?;
-    let mut state = state;
-    state.services.registries = registries.as_ref().map(|r| r.0.clone());
     let housekeeping = state.services.clone();
     let identity_job = Arc::new(state.services.clone());
     let app = build_router(state);
