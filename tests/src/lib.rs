@@ -3,6 +3,7 @@
 //! kind; [`browser`] drives Debian's headless Chromium through chromedriver.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod bank;
 pub mod browser;
 pub mod pages;
 

@@ -178,6 +178,24 @@ pub struct ServeArgs {
     /// emulator in-process; otherwise none, and identity checks wait].
     #[arg(long, env = "PROPUSK_REGISTRIES_URL", value_name = "URL")]
     pub registries_url: Option<String>,
+    /// A partner bank that confirms identities, as ID=ISSUER_URL (repeatable; e.g.
+    /// demo=http://127.0.0.1:8090 for a `propusk demo-bank`). Its client id and secret
+    /// come from --partner-bank-client-id and --partner-bank-secret; the config file's
+    /// [[partner_bank]] tables give each bank its own [default: in demo mode a demo bank
+    /// in-process; otherwise none].
+    #[arg(long = "partner-bank", value_name = "ID=URL")]
+    pub partner_banks: Vec<String>,
+    /// Propusk's client id at the --partner-bank banks [default: propusk].
+    #[arg(long, env = "PROPUSK_PARTNER_BANK_CLIENT_ID", value_name = "ID")]
+    pub partner_bank_client_id: Option<String>,
+    /// Propusk's client secret at the --partner-bank banks (prefer the environment variable).
+    #[arg(
+        long,
+        env = "PROPUSK_PARTNER_BANK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub partner_bank_secret: Option<String>,
     /// A session unused this long ends, in minutes [default: 30].
     #[arg(long, env = "PROPUSK_SESSION_IDLE_MINUTES", value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub session_idle_minutes: Option<u32>,

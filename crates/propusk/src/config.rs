@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use propusk_service::confirm::PartnerBank;
 use propusk_web::Settings;
 
 use crate::cli::{Common, ServeArgs};
@@ -34,6 +35,7 @@ struct FileValues {
     sms_gateway_url: Option<String>,
     sms_gateway_token: Option<String>,
     registries_url: Option<String>,
+    partner_banks: Vec<PartnerBank>,
     log_format: Option<LogFormat>,
     key_file: Option<PathBuf>,
 }
@@ -102,6 +104,7 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
             "registries-url: {url}: expected http://… or https://…"
         )));
     }
+    s.partner_banks = partner_banks(serve, file.partner_banks)?;
     if let Some(url) = &s.database_url {
         check_database_url(url).map_err(|e| ConfigError(format!("database-url: {e}")))?;
     }
@@ -109,6 +112,96 @@ pub fn resolve(common: &Common, serve: &ServeArgs) -> Result<Resolved, ConfigErr
     Ok(Resolved {
         settings: s,
         log_format,
+    })
+}
+
+/// Banks from the flags, else from the file; each issuer an http(s) URL and
+/// each id used once.
+fn partner_banks(
+    serve: &ServeArgs,
+    file: Vec<PartnerBank>,
+) -> Result<Vec<PartnerBank>, ConfigError> {
+    let banks = if serve.partner_banks.is_empty() {
+        file
+    } else {
+        let secret = serve.partner_bank_secret.clone().ok_or_else(|| {
+            ConfigError(
+                "partner-bank: needs --partner-bank-secret (or PROPUSK_PARTNER_BANK_SECRET)".into(),
+            )
+        })?;
+        let client_id = serve
+            .partner_bank_client_id
+            .clone()
+            .unwrap_or_else(|| "propusk".into());
+        serve
+            .partner_banks
+            .iter()
+            .map(|spec| {
+                let (id, issuer) = spec
+                    .split_once('=')
+                    .ok_or_else(|| ConfigError(format!("partner-bank: {spec}: expected ID=URL")))?;
+                Ok(PartnerBank {
+                    id: id.trim().to_owned(),
+                    name: id.trim().to_owned(),
+                    issuer: issuer.trim().trim_end_matches('/').to_owned(),
+                    client_id: client_id.clone(),
+                    client_secret: secret.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?
+    };
+    let mut seen = std::collections::HashSet::new();
+    for b in &banks {
+        let id_ok = !b.id.is_empty()
+            && b.id.len() <= 32
+            && b.id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
+            return Err(ConfigError(format!(
+                "partner-bank: {:?}: the id must be 1-32 letters, digits, '-' or '_'",
+                b.id
+            )));
+        }
+        if !seen.insert(b.id.clone()) {
+            return Err(ConfigError(format!("partner-bank: {}: listed twice", b.id)));
+        }
+        let url_ok = url::Url::parse(&b.issuer)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !url_ok {
+            return Err(ConfigError(format!(
+                "partner-bank: {}: {}: expected http://… or https://…",
+                b.id, b.issuer
+            )));
+        }
+    }
+    Ok(banks)
+}
+
+/// One `[[partner_bank]]` table of the file.
+fn file_bank(value: &toml::Value) -> Result<PartnerBank, String> {
+    let table = value
+        .as_table()
+        .ok_or("expected tables ([[partner_bank]])")?;
+    let field = |name: &str| -> Result<String, String> {
+        table
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("`{name}`: expected a string"))
+    };
+    for key in table.keys() {
+        if !["id", "name", "issuer", "client_id", "client_secret"].contains(&key.as_str()) {
+            return Err(format!("`{key}`: unknown setting"));
+        }
+    }
+    let id = field("id")?;
+    Ok(PartnerBank {
+        name: field("name").unwrap_or_else(|_| id.clone()),
+        issuer: field("issuer")?.trim_end_matches('/').to_owned(),
+        client_id: field("client_id")?,
+        client_secret: field("client_secret")?,
+        id,
     })
 }
 
@@ -207,6 +300,14 @@ fn read_file(path: &Path) -> Result<FileValues, ConfigError> {
             "sms_gateway_url" => out.sms_gateway_url = Some(string()?),
             "registries_url" => out.registries_url = Some(string()?),
             "sms_gateway_token" => out.sms_gateway_token = Some(string()?),
+            "partner_bank" => {
+                let list = value
+                    .as_array()
+                    .ok_or_else(|| bad("expected tables ([[partner_bank]])"))?;
+                for v in list {
+                    out.partner_banks.push(file_bank(v).map_err(|e| bad(&e))?);
+                }
+            }
             "log_format" => {
                 out.log_format = Some(match string()?.as_str() {
                     "text" => LogFormat::Text,

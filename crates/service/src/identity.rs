@@ -153,8 +153,25 @@ fn unreachable_or_refused(r: Registry, e: &RegistryError) -> Step {
     }
 }
 
+/// МВД's question about a passport and its holder.
+pub(crate) fn passport_request(
+    passport: &propusk_core::account::PassportData,
+    person: &PersonQuery,
+) -> PassportCheckRequest {
+    let (series, number) = passport
+        .number
+        .split_once(' ')
+        .unwrap_or((&passport.number, ""));
+    PassportCheckRequest {
+        series: series.to_owned(),
+        number: number.to_owned(),
+        person: Some(person.clone()),
+        issue_date: Some(passport.issue_date.clone()),
+    }
+}
+
 /// The person as the registries are asked about them.
-fn query(profile: &Profile) -> Option<PersonQuery> {
+pub(crate) fn query(profile: &Profile) -> Option<PersonQuery> {
     let birth = time::Date::parse(
         profile.birth_date.as_deref()?,
         &time::macros::format_description!("[year]-[month]-[day]"),
@@ -267,16 +284,7 @@ impl Services {
         let profile = self.profile(claim.account_id).await?;
         let (steps, verdict) = match (query(&profile), &profile.passport, &profile.snils) {
             (Some(person), Some(passport), Some(snils)) => {
-                let (series, number) = passport
-                    .number
-                    .split_once(' ')
-                    .unwrap_or((&passport.number, ""));
-                let mvd_req = PassportCheckRequest {
-                    series: series.to_owned(),
-                    number: number.to_owned(),
-                    person: Some(person.clone()),
-                    issue_date: Some(passport.issue_date.clone()),
-                };
+                let mvd_req = passport_request(passport, &person);
                 let sfr_req = SnilsVerifyRequest {
                     snils: snils.clone(),
                     person: person.clone(),

@@ -18,6 +18,7 @@ use propusk_store::Db;
 
 pub mod business;
 pub mod cabinet;
+pub mod confirm;
 pub mod contacts;
 pub mod deletion;
 pub mod delivery;
@@ -55,6 +56,8 @@ pub struct Services {
     pub sessions: SessionPolicy,
     /// The state registries, when this node can reach them.
     pub registries: Option<Arc<propusk_registries::connect::Registries>>,
+    /// The partner banks that confirm identities, when any are configured.
+    pub banks: Option<Arc<confirm::PartnerBanks>>,
 }
 
 impl Services {
@@ -103,6 +106,7 @@ impl Services {
             address_limit: AddressLimit::default(),
             sessions: SessionPolicy::default(),
             registries: None,
+            banks: None,
         }
     }
 }

@@ -407,6 +407,12 @@ pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
                 "DELETE FROM sign_in_events WHERE account_id = $1",
                 "DELETE FROM backup_codes WHERE account_id = $1",
                 "DELETE FROM totp_factors WHERE account_id = $1",
+                "DELETE FROM identity_check_log WHERE account_id = $1",
+                "DELETE FROM identity_checks WHERE account_id = $1",
+                "DELETE FROM entrepreneurs WHERE account_id = $1",
+                "DELETE FROM bank_flows WHERE account_id = $1",
+                "DELETE FROM bank_link_log WHERE account_id = $1",
+                "DELETE FROM bank_links WHERE account_id = $1",
             ] {
                 sqlx::query(q).bind(id).execute(&mut *conn).await?;
             }

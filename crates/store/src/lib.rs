@@ -10,6 +10,7 @@
 mod dispatch;
 pub mod accounts;
 pub mod audit;
+pub mod bank_links;
 pub mod codes;
 mod db;
 mod dialect;
@@ -18,6 +19,7 @@ mod error;
 pub mod factors;
 pub mod identity;
 pub mod outbox;
+pub mod seen_once;
 pub mod sessions;
 pub mod signin;
 pub mod vault_keys;

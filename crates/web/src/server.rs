@@ -134,6 +134,8 @@ pub async fn start(
     }
     let registries = connect_registries(&settings).await?;
     services.registries = registries.as_ref().map(|r| r.0.clone());
+    let (banks, demo_bank) = partner_banks(&settings, &public_base).await?;
+    services.banks = banks;
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings),
@@ -169,6 +171,12 @@ pub async fn start(
             Duration::from_secs(1),
             stop.subscribe(),
         ));
+    }
+    if let Some((bank, listener)) = demo_bank {
+        let mut rx = stop.subscribe();
+        tokio::spawn(bank.serve(listener, async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }));
     }
     tokio::spawn(dispatcher.run(stop.subscribe()));
     tokio::spawn(housekeeping.run_housekeeping(Duration::from_secs(300), stop.subscribe()));
@@ -208,6 +216,14 @@ pub async fn start(
     })
 }
 
+/// The demo's people: the in-process emulator's and the demo bank's customers.
+const DEMO_SEED: u64 = 1;
+const DEMO_PEOPLE: u64 = 10_000;
+
+fn demo_population() -> propusk_registries::Population {
+    propusk_registries::Population::new(DEMO_SEED, DEMO_PEOPLE)
+}
+
 type InProcessEmulator = (propusk_registries::emulator::Emulator, TcpListener);
 
 /// The registry connectors: to `--registries-url`, or in demo mode to an
@@ -232,11 +248,9 @@ async fn connect_registries(
             let addr = listener
                 .local_addr()
                 .map_err(|e| StartError::Internal(format!("registry emulator: {e}")))?;
-            let emu = propusk_registries::emulator::Emulator::new(
-                propusk_registries::Population::new(1, 10_000),
-                Default::default(),
-            );
-            tracing::info!(%addr, people = 10_000, "registry emulator in-process");
+            let emu =
+                propusk_registries::emulator::Emulator::new(demo_population(), Default::default());
+            tracing::info!(%addr, people = DEMO_PEOPLE, "registry emulator in-process");
             (format!("http://{addr}"), Some((emu, listener)))
         }
         (None, false) => {
@@ -251,6 +265,68 @@ async fn connect_registries(
     )
     .map_err(|e| StartError::Internal(e.to_string()))?;
     Ok(Some((Arc::new(registries), emulator)))
+}
+
+type InProcessBank = (propusk_registries::bank::DemoBank, TcpListener);
+
+/// The partner banks: as configured, or in demo mode a demo bank on a
+/// loopback port of this process, whose customers are the in-process
+/// emulator's people (the same seed and size).
+async fn partner_banks(
+    settings: &Settings,
+    public_base: &str,
+) -> Result<
+    (
+        Option<Arc<propusk_service::confirm::PartnerBanks>>,
+        Option<InProcessBank>,
+    ),
+    StartError,
+> {
+    use propusk_service::confirm::{PartnerBank, PartnerBanks, http::BankHttp};
+    let http = BankHttp::new(Duration::from_secs(5), Duration::from_millis(200))
+        .map_err(|e| StartError::Internal(format!("bank client: {e}")))?;
+    if !settings.partner_banks.is_empty() {
+        let banks = PartnerBanks::new(settings.partner_banks.clone(), http);
+        return Ok((Some(Arc::new(banks)), None));
+    }
+    if !settings.demo {
+        return Ok((None, None));
+    }
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| StartError::Internal(format!("demo bank: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Internal(format!("demo bank: {e}")))?;
+    let issuer = format!("http://{addr}");
+    // In-process: the secret never leaves this process, so a fresh one per run.
+    let secret = propusk_registries::bank::random_token(24);
+    let bank = propusk_registries::bank::DemoBank::new(
+        propusk_registries::bank::BankConfig {
+            issuer: issuer.clone(),
+            name: "Демо-банк".into(),
+            client_id: "propusk".into(),
+            client_secret: secret.clone(),
+            redirect_uris: vec![format!(
+                "{public_base}{}",
+                propusk_service::confirm::CALLBACK_PATH
+            )],
+        },
+        demo_population(),
+    )
+    .map_err(|e| StartError::Internal(format!("demo bank: {e}")))?;
+    tracing::info!(%addr, "demo partner bank in-process");
+    let banks = PartnerBanks::new(
+        vec![PartnerBank {
+            id: "demo".into(),
+            name: "Демо-банк".into(),
+            issuer,
+            client_id: "propusk".into(),
+            client_secret: secret,
+        }],
+        http,
+    );
+    Ok((Some(Arc::new(banks)), Some((bank, listener))))
 }
 
 /// The whole HTTP surface with its layers. Layers listed later wrap earlier

@@ -35,6 +35,9 @@ pub struct Settings {
     /// `/fns`, `/mvd`, `/sfr`, `/rosreestr`, `/gisgmp`). `None` in demo mode:
     /// an emulator runs in-process; `None` otherwise: identity checks wait.
     pub registries_url: Option<String>,
+    /// The banks that confirm identities. Empty in demo mode: a demo bank
+    /// runs in-process; empty otherwise: confirmation is not offered.
+    pub partner_banks: Vec<propusk_service::confirm::PartnerBank>,
 }
 
 impl Default for Settings {
@@ -57,6 +60,7 @@ impl Default for Settings {
             sms_gateway_url: None,
             registries_url: None,
             sms_gateway_token: None,
+            partner_banks: Vec::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 
 pub use keys::{KeyError, SigningKey, random_token, s256};
+pub use routes::{AssertedPassport, IdentityAssertion};
 
 use crate::population::Population;
 
@@ -69,6 +70,11 @@ impl DemoBank {
             key: SigningKey::generate()?,
             codes: Mutex::new(HashMap::new()),
         })))
+    }
+
+    /// The bank's signing key: what it signs, Propusk checks against its JWKS.
+    pub fn key(&self) -> &SigningKey {
+        &self.0.key
     }
 
     pub fn config(&self) -> &BankConfig {

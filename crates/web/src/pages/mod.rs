@@ -12,6 +12,7 @@ use crate::i18n::{Tr, UserLang};
 
 pub mod business;
 pub mod cabinet;
+pub mod confirm;
 pub mod contacts;
 pub mod dev;
 pub mod factor;
@@ -67,6 +68,8 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/cabinet", get(cabinet::overview))
         .route("/cabinet/profile", get(profile::form).post(profile::save))
         .route("/cabinet/business", get(business::show).post(business::add))
+        .route("/cabinet/confirm", get(confirm::show).post(confirm::start))
+        .route("/cabinet/confirm/callback", get(confirm::callback))
         .route("/cabinet/contacts", get(contacts::show))
         .route("/cabinet/contacts/phone", post(contacts::add_phone))
         .route(
