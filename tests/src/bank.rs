@@ -82,7 +82,8 @@ pub async fn standard_account(app: &TestApp, p: &Person, phone: &str) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "profile saved");
-    for _ in 0..300 {
+    // A minute: through a faulty registry a check may wait for its next try.
+    for _ in 0..600 {
         let html = app.get("/cabinet/profile").await.text().await.unwrap();
         if html.contains("Паспорт и СНИЛС проверены") {
             return;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::process::{Child, Command};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -167,4 +167,41 @@ pub async fn wait_for_heading(c: &Client, expected: &str) -> Result<(), BoxError
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(format!("expected heading {expected:?}, last saw {last:?}").into())
+}
+
+/// Fills the sign-in form with this login and password and submits it.
+pub async fn sign_in_with(
+    c: &Client,
+    base: &str,
+    login: &str,
+    password: &str,
+) -> Result<(), BoxError> {
+    c.goto(&format!("{base}/login")).await?;
+    c.find(Locator::Id("login")).await?.send_keys(login).await?;
+    c.find(Locator::Id("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    c.find(Locator::Css("form[action='/login'] button"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Waits until the element at `css` holds `needle` (pages load after clicks).
+pub async fn wait_for_text(c: &Client, css: &str, needle: &str) -> Result<(), BoxError> {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if text.contains(needle) {
+                return Ok(());
+            }
+            last = text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("expected {needle:?} in {css}, last saw {last:?}").into())
 }

@@ -234,27 +234,7 @@ async fn browser_sign_in(
     base: &str,
     login: &str,
 ) -> Result<(), propusk_e2e::browser::BoxError> {
-    browser_sign_in_with(c, base, login, propusk_e2e::pages::PASSWORD).await
-}
-
-/// The same with another password (the demo accounts').
-async fn browser_sign_in_with(
-    c: &fantoccini::Client,
-    base: &str,
-    login: &str,
-    password: &str,
-) -> Result<(), propusk_e2e::browser::BoxError> {
-    c.goto(&format!("{base}/login")).await?;
-    c.find(Locator::Id("login")).await?.send_keys(login).await?;
-    c.find(Locator::Id("password"))
-        .await?
-        .send_keys(password)
-        .await?;
-    c.find(Locator::Css("form[action='/login'] button"))
-        .await?
-        .click()
-        .await?;
-    Ok(())
+    propusk_e2e::browser::sign_in_with(c, base, login, propusk_e2e::pages::PASSWORD).await
 }
 
 async fn browser_sign_out(c: &fantoccini::Client) -> Result<(), propusk_e2e::browser::BoxError> {
@@ -422,7 +402,7 @@ async fn a_person_recovers_the_password_by_email() {
             .await?
             .click()
             .await?;
-        wait_for_text(&c, ".lead", "письмо со ссылкой").await?;
+        propusk_e2e::browser::wait_for_text(&c, ".lead", "письмо со ссылкой").await?;
         let link = link_in_outbox(&http, &base, "morozov@demo.propusk.test").await;
         ensure(link.contains("/recover/password?"), format!("link: {link}"))?;
         c.goto(&link).await?;
@@ -434,7 +414,7 @@ async fn a_person_recovers_the_password_by_email() {
             .await?
             .click()
             .await?;
-        wait_for_text(&c, ".form-notice", "Пароль изменён").await?;
+        propusk_e2e::browser::wait_for_text(&c, ".form-notice", "Пароль изменён").await?;
         c.find(Locator::Id("login"))
             .await?
             .send_keys("morozov@demo.propusk.test")
@@ -454,27 +434,6 @@ async fn a_person_recovers_the_password_by_email() {
     app.shutdown().await;
 }
 
-/// Waits until the element at `css` holds `needle` (pages load after clicks).
-async fn wait_for_text(
-    c: &fantoccini::Client,
-    css: &str,
-    needle: &str,
-) -> Result<(), propusk_e2e::browser::BoxError> {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(e) = c.find(Locator::Css(css)).await
-            && let Ok(text) = e.text().await
-        {
-            if text.contains(needle) {
-                return Ok(());
-            }
-            last = text;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    Err(format!("expected {needle:?} in {css}, last saw {last:?}").into())
-}
-
 #[tokio::test]
 async fn a_person_enters_documents_and_the_registries_make_the_account_standard() {
     // Demo mode: the registry emulator runs in-process, with the demo people.
@@ -483,7 +442,8 @@ async fn a_person_enters_documents_and_the_registries_make_the_account_standard(
     Browser::run(
         "a_person_enters_documents_and_the_registries_make_the_account_standard",
         |c| async move {
-            browser_sign_in_with(&c, &base, "+7 900 000-00-01", "Propusk-Demo-2026").await?;
+            propusk_e2e::browser::sign_in_with(&c, &base, "+7 900 000-00-01", "Propusk-Demo-2026")
+                .await?;
             wait_for_heading(&c, "Соколов Иван Петрович").await?;
             c.goto(&format!("{base}/cabinet/profile")).await?;
             // Dates through the DOM: typing into a date input depends on the browser's locale.
@@ -508,7 +468,7 @@ async fn a_person_enters_documents_and_the_registries_make_the_account_standard(
             .await?
             .click()
             .await?;
-            wait_for_text(&c, "#identity-state", "Паспорт и СНИЛС").await?;
+            propusk_e2e::browser::wait_for_text(&c, "#identity-state", "Паспорт и СНИЛС").await?;
             // The job checks within a second or two; the page shows it on reload.
             let mut verified = false;
             for _ in 0..30 {
@@ -564,8 +524,13 @@ async fn a_confirmed_person_adds_a_sole_proprietorship() {
     Browser::run(
         "a_confirmed_person_adds_a_sole_proprietorship",
         |c| async move {
-            browser_sign_in_with(&c, &base, "morozov@demo.propusk.test", "Propusk-Demo-2026")
-                .await?;
+            propusk_e2e::browser::sign_in_with(
+                &c,
+                &base,
+                "morozov@demo.propusk.test",
+                "Propusk-Demo-2026",
+            )
+            .await?;
             wait_for_heading(&c, "Морозов Алексей Викторович").await?;
             c.find(Locator::Css("nav.cabinet-nav a[href='/cabinet/business']"))
                 .await?
@@ -581,7 +546,7 @@ async fn a_confirmed_person_adds_a_sole_proprietorship() {
                 .await?
                 .click()
                 .await?;
-            wait_for_text(&c, "#ogrnip-error", "другой ИНН").await?;
+            propusk_e2e::browser::wait_for_text(&c, "#ogrnip-error", "другой ИНН").await?;
             let kept = c.find(Locator::Id("ogrnip")).await?.prop("value").await?;
             ensure(
                 kept.as_deref() == Some("321500000543216"),
@@ -595,7 +560,12 @@ async fn a_confirmed_person_adds_a_sole_proprietorship() {
                 .await?
                 .click()
                 .await?;
-            wait_for_text(&c, "#entrepreneurs", "ИП Морозов Алексей Викторович").await?;
+            propusk_e2e::browser::wait_for_text(
+                &c,
+                "#entrepreneurs",
+                "ИП Морозов Алексей Викторович",
+            )
+            .await?;
             let list = c.find(Locator::Css("#entrepreneurs")).await?.text().await?;
             ensure(
                 list.contains("318770000123457") && list.contains("04.06.2018"),

@@ -403,4 +403,50 @@ mod tests {
         let err = with_file("listen = [").err().unwrap().0;
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+
+    #[test]
+    fn partner_banks_come_from_the_file_or_the_flags() {
+        let r = with_file(
+            "[[partner_bank]]\nid = \"alfa\"\nname = \"Альфа\"\nissuer = \"https://id.alfa.example/\"\n\
+             client_id = \"propusk\"\nclient_secret = \"s\"\n",
+        )
+        .unwrap();
+        let b = &r.settings.partner_banks[0];
+        assert_eq!(
+            (b.id.as_str(), b.name.as_str(), b.issuer.as_str()),
+            ("alfa", "Альфа", "https://id.alfa.example")
+        );
+        let serve = ServeArgs {
+            partner_banks: vec!["demo=http://127.0.0.1:9191".into()],
+            partner_bank_secret: Some("x".into()),
+            ..ServeArgs::default()
+        };
+        let r = resolve(&Common::default(), &serve).unwrap();
+        let b = &r.settings.partner_banks[0];
+        assert_eq!(
+            (b.id.as_str(), b.client_id.as_str(), b.issuer.as_str()),
+            ("demo", "propusk", "http://127.0.0.1:9191")
+        );
+        for (banks, secret, want) in [
+            (vec!["demo=http://x"], None, "needs --partner-bank-secret"),
+            (vec!["demo"], Some("x"), "expected ID=URL"),
+            (vec!["demo=ftp://x"], Some("x"), "expected http"),
+            (vec!["a b=http://x"], Some("x"), "the id must be"),
+            (vec!["d=http://x", "d=http://y"], Some("x"), "listed twice"),
+        ] {
+            let serve = ServeArgs {
+                partner_banks: banks.iter().map(|s| (*s).to_owned()).collect(),
+                partner_bank_secret: secret.map(str::to_owned),
+                ..ServeArgs::default()
+            };
+            let err = resolve(&Common::default(), &serve).err().unwrap().0;
+            assert!(err.contains(want), "{banks:?}: {err}");
+            assert_eq!(err.lines().count(), 1);
+        }
+        let err = with_file("[[partner_bank]]\nid = \"a\"\n").err().unwrap().0;
+        assert!(
+            err.contains("`partner_bank`") && err.contains("issuer"),
+            "{err}"
+        );
+    }
 }

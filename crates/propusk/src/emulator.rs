@@ -107,9 +107,6 @@ pub fn export(args: &EmulatorArgs, path: &Path) -> u8 {
     }
 }
 
-/// The redirect URI Propusk registers at partner banks.
-pub const BANK_CALLBACK_PATH: &str = "/cabinet/confirm/callback";
-
 pub async fn demo_bank(
     args: &DemoBankArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -126,13 +123,14 @@ pub async fn demo_bank(
         .map_or_else(|_| args.listen.to_string(), |a| a.to_string());
     let issuer = format!("http://{local}");
     let callback = format!(
-        "{}{BANK_CALLBACK_PATH}",
-        args.propusk_url.as_str().trim_end_matches('/')
+        "{}{}",
+        args.propusk_url.as_str().trim_end_matches('/'),
+        propusk_service::confirm::CALLBACK_PATH
     );
     let bank = match propusk_registries::bank::DemoBank::new(
         propusk_registries::bank::BankConfig {
             issuer: issuer.clone(),
-            name: "Демо Банк".into(),
+            name: propusk_registries::bank::DEMO_BANK_NAME.into(),
             client_id: "propusk".into(),
             client_secret: args.client_secret.clone(),
             redirect_uris: vec![callback.clone()],

@@ -1,11 +1,12 @@
 //! Periodic work inside `serve`: erasing accounts whose deletion is due and
 //! dropping data past its retention (sign-in history after 90 days, codes
-//! a day after expiry, delivered messages after 30 days). Every step is an
+//! a day after expiry, delivered messages after 30 days, bank sign-ins
+//! never finished and remembered one-time identifiers once they expire). Every step is an
 //! idempotent conditional statement, so several nodes may run it at once.
 
 use std::time::Duration as StdDuration;
 
-use propusk_store::{codes, outbox, signin};
+use propusk_store::{bank_links, codes, outbox, seen_once, signin};
 use time::Duration;
 use tokio::sync::watch;
 
@@ -18,6 +19,8 @@ pub struct Report {
     pub sign_ins_purged: u64,
     pub codes_purged: u64,
     pub messages_purged: u64,
+    pub bank_flows_purged: u64,
+    pub seen_once_purged: u64,
 }
 
 impl Services {
@@ -28,6 +31,8 @@ impl Services {
             sign_ins_purged: signin::purge(&self.db, now - Duration::days(HISTORY_DAYS)).await?,
             codes_purged: codes::purge(&self.db, now - Duration::days(1)).await?,
             messages_purged: outbox::purge_done(&self.db, now - Duration::days(30)).await?,
+            bank_flows_purged: bank_links::purge_flows(&self.db, now).await?,
+            seen_once_purged: seen_once::purge(&self.db, now).await?,
         })
     }
 

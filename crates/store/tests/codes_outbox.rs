@@ -104,3 +104,35 @@ both_backends! {
         assert!(recent.iter().all(|m| m.status == "pending" && m.attempts == 0));
     }
 }
+
+async fn remember(
+    db: &Db,
+    scope: &str,
+    id: &str,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+) -> bool {
+    let mut tx = db.begin().await.unwrap();
+    let fresh = propusk_store::seen_once::remember(&mut tx, scope, id, until, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    fresh
+}
+
+both_backends! {
+    /// An identifier is fresh once per scope while it is remembered; an
+    /// expired memory gives way, and the purge drops only what expired.
+    async fn one_time_identifiers_are_seen_once(tdb: TestDb) {
+        let db = open(&tdb).await;
+        let now = at(0);
+        assert!(remember(&db, "jti:a", "x", at(600), now).await);
+        assert!(!remember(&db, "jti:a", "x", at(600), now).await, "a replay");
+        assert!(remember(&db, "jti:b", "x", at(600), now).await, "another issuer's");
+        assert!(remember(&db, "jti:a", "old", at(10), now).await);
+        assert!(remember(&db, "jti:a", "old", at(700), at(20)).await, "expired, so it may be used again");
+        assert!(!remember(&db, "jti:a", "old", at(700), at(30)).await);
+        assert_eq!(propusk_store::seen_once::purge(&db, at(650)).await.unwrap(), 2);
+        assert!(!remember(&db, "jti:a", "old", at(800), at(650)).await, "still remembered until 700");
+    }
+}

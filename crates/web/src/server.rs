@@ -304,7 +304,7 @@ async fn partner_banks(
     let bank = propusk_registries::bank::DemoBank::new(
         propusk_registries::bank::BankConfig {
             issuer: issuer.clone(),
-            name: "Демо-банк".into(),
+            name: propusk_registries::bank::DEMO_BANK_NAME.into(),
             client_id: "propusk".into(),
             client_secret: secret.clone(),
             redirect_uris: vec![format!(
@@ -319,7 +319,7 @@ async fn partner_banks(
     let banks = PartnerBanks::new(
         vec![PartnerBank {
             id: "demo".into(),
-            name: "Демо-банк".into(),
+            name: propusk_registries::bank::DEMO_BANK_NAME.into(),
             issuer,
             client_id: "propusk".into(),
             client_secret: secret,

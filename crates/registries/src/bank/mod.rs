@@ -24,6 +24,9 @@ pub use routes::{AssertedPassport, IdentityAssertion};
 
 use crate::population::Population;
 
+/// What the demo bank is called on its pages and in Propusk's list.
+pub const DEMO_BANK_NAME: &str = "Демо-банк";
+
 /// The demo password of every bank customer.
 pub const CUSTOMER_PASSWORD: &str = "Bank-Demo-2026";
 

@@ -119,6 +119,14 @@ struct Cached {
 struct Entry {
     bank: PartnerBank,
     cache: Mutex<Option<Arc<Cached>>>,
+    /// The authorization endpoint's origin once discovery has given it.
+    authorize_origin: std::sync::RwLock<Option<String>>,
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let u = openidconnect::url::Url::parse(url).ok()?;
+    Some(u.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 /// Every configured bank, with what was learnt about each.
@@ -155,6 +163,7 @@ impl PartnerBanks {
                     .map(|bank| Entry {
                         bank,
                         cache: Mutex::new(None),
+                        authorize_origin: std::sync::RwLock::new(None),
                     })
                     .collect(),
             ),
@@ -164,6 +173,22 @@ impl PartnerBanks {
 
     pub fn list(&self) -> impl Iterator<Item = &PartnerBank> {
         self.entries.iter().map(|e| &e.bank)
+    }
+
+    /// Where a form of ours may send people: every bank's issuer origin
+    /// and, once known, its authorization endpoint's (for the page's
+    /// `form-action`, which also governs the redirect after the form).
+    pub fn origins(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.entries.iter() {
+            let known = e.authorize_origin.read().ok().and_then(|o| o.clone());
+            for o in [origin_of(&e.bank.issuer), known].into_iter().flatten() {
+                if !out.contains(&o) {
+                    out.push(o);
+                }
+            }
+        }
+        out
     }
 
     pub fn get(&self, id: &str) -> Option<&PartnerBank> {
@@ -200,6 +225,9 @@ impl PartnerBanks {
         let keys = serde_json::to_value(metadata.jwks())
             .and_then(serde_json::from_value)
             .map_err(|e| BankFailure::Invalid("jwks", e.to_string()))?;
+        if let Ok(mut o) = entry.authorize_origin.write() {
+            *o = origin_of(metadata.authorization_endpoint().as_str());
+        }
         let fresh = Arc::new(Cached {
             metadata,
             keys,

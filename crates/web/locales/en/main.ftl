@@ -319,6 +319,7 @@ confirm-pick = The bank you are a customer of
 confirm-submit = Confirm through the bank
 confirm-submit-repeat = Try the confirmation again
 confirm-submit-change = Confirm through another bank
+confirm-submit-again = Confirm again
 confirm-since = since
 confirm-verified-at = The bank last checked your documents on
 confirm-state-active = active

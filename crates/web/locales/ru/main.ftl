@@ -319,6 +319,7 @@ confirm-pick = Банк, в котором вы обслуживаетесь
 confirm-submit = Подтвердить через банк
 confirm-submit-repeat = Повторить подтверждение
 confirm-submit-change = Подтвердить через другой банк
+confirm-submit-again = Подтвердить ещё раз
 confirm-since = с
 confirm-verified-at = Банк проверял ваши документы:
 confirm-state-active = активна

@@ -133,7 +133,8 @@ fn build(ctx: PageCtx, status: Status, chosen: Option<&str>, error: Option<Strin
         .collect();
     let submit = match status.link.as_ref().map(|l| l.state) {
         None => "confirm-submit",
-        Some(LinkState::Active) => "confirm-submit-change",
+        Some(LinkState::Active) if status.banks.len() > 1 => "confirm-submit-change",
+        Some(LinkState::Active) => "confirm-submit-again",
         Some(_) => "confirm-submit-repeat",
     };
     let log = status
@@ -157,6 +158,23 @@ fn build(ctx: PageCtx, status: Status, chosen: Option<&str>, error: Option<Strin
     }
 }
 
+/// The page with the CSP that lets its form lead to the banks.
+fn respond(state: &AppState, page: &ConfirmPage, status: StatusCode) -> Result<Response, WebError> {
+    let mut res = (status, render(page)?).into_response();
+    let origins = state
+        .services
+        .banks
+        .as_ref()
+        .map(|b| b.origins())
+        .unwrap_or_default();
+    let csp = crate::middleware::security::csp_with_form_targets(&origins);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        res.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
+}
+
 pub async fn show(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -167,7 +185,7 @@ pub async fn show(
         .confirmation_status(current.account_id)
         .await
         .map_err(service_error)?;
-    render(&build(ctx, status, None, None))
+    respond(&state, &build(ctx, status, None, None), StatusCode::OK)
 }
 
 pub async fn start(
@@ -190,8 +208,8 @@ pub async fn start(
                 .confirmation_status(current.account_id)
                 .await
                 .map_err(service_error)?;
-            let body = render(&build(ctx, status, Some(&form.bank), error))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+            let page = build(ctx, status, Some(&form.bank), error);
+            respond(&state, &page, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(service_error(e)),
     }
