@@ -51,11 +51,22 @@ pub async fn latest_code(app: &TestApp, phone: &str) -> String {
 
 /// Registers and confirms `phone` (normalized, `+7…`) with [`PASSWORD`]. Needs demo mode.
 pub async fn register(app: &TestApp, phone: &str) {
+    register_as(app, phone, "Петрова").await;
+}
+
+/// The same, for Анна Сергеевна with this last name.
+pub async fn register_as(app: &TestApp, phone: &str, last_name: &str) {
     let csrf = get_csrf(app, "/register").await;
+    let mut form = registration(&csrf, phone, PASSWORD);
+    for (k, v) in form.iter_mut() {
+        if *k == "last_name" {
+            *v = last_name.to_owned();
+        }
+    }
     let r = app
         .http
         .post(app.url("/register"))
-        .form(&registration(&csrf, phone, PASSWORD))
+        .form(&form)
         .send()
         .await
         .unwrap();

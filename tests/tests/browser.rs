@@ -577,3 +577,63 @@ async fn a_confirmed_person_adds_a_sole_proprietorship() {
     .await;
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_head_registers_the_company_and_invites_an_employee() {
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let base = app.base.clone();
+    Browser::run(
+        "a_head_registers_the_company_and_invites_an_employee",
+        |c| async move {
+            propusk_e2e::browser::sign_in_with(
+                &c,
+                &base,
+                "morozov@demo.propusk.test",
+                "Propusk-Demo-2026",
+            )
+            .await?;
+            wait_for_heading(&c, "Морозов Алексей Викторович").await?;
+            c.find(Locator::Css("nav.cabinet-nav a[href='/cabinet/orgs']"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Организации").await?;
+            c.find(Locator::Id("ogrn"))
+                .await?
+                .send_keys("1207700012343")
+                .await?;
+            c.find(Locator::Css("form[action='/cabinet/orgs/register'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "ООО \"Пропуск Демо\"").await?;
+            c.find(Locator::Css("nav.org-nav a[href='/org/members']"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Сотрудники").await?;
+            c.find(Locator::Id("value"))
+                .await?
+                .send_keys("+7 916 555-12-34")
+                .await?;
+            c.find(Locator::Css("#role option[value='accountant']"))
+                .await?
+                .click()
+                .await?;
+            c.find(Locator::Css("#invite-form button"))
+                .await?
+                .click()
+                .await?;
+            propusk_e2e::browser::wait_for_text(&c, "#members-notice", "Приглашение отправлено")
+                .await?;
+            let list = c.find(Locator::Id("invitations")).await?.text().await?;
+            ensure(
+                list.contains("тел. …1234") && list.contains("бухгалтер"),
+                format!("the invitation is listed: {list}"),
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}

@@ -9,6 +9,7 @@ pub mod factor;
 pub mod ident;
 pub mod lang;
 pub mod money;
+pub mod org;
 pub mod otp;
 pub mod password;
 pub mod retry;

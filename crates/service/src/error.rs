@@ -48,6 +48,9 @@ pub enum ServiceError {
     Conflict,
     #[error("not found")]
     NotFound,
+    /// The caller may not do this (an organization role that does not allow it).
+    #[error("forbidden")]
+    Forbidden,
     /// A link that is unknown, used, expired or altered: all look the same.
     #[error("link invalid or expired")]
     LinkInvalid,

@@ -31,6 +31,7 @@ pub mod housekeeping;
 pub mod identity;
 mod links;
 pub mod notify;
+pub mod org;
 pub mod password;
 pub mod profile;
 pub mod registration;

@@ -413,6 +413,7 @@ pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
                 "DELETE FROM bank_flows WHERE account_id = $1",
                 "DELETE FROM bank_link_log WHERE account_id = $1",
                 "DELETE FROM bank_links WHERE account_id = $1",
+                "DELETE FROM org_members WHERE account_id = $1",
             ] {
                 sqlx::query(q).bind(id).execute(&mut *conn).await?;
             }

@@ -18,6 +18,7 @@ pub mod entrepreneurs;
 mod error;
 pub mod factors;
 pub mod identity;
+pub mod orgs;
 pub mod outbox;
 pub mod seen_once;
 pub mod sessions;

@@ -16,6 +16,7 @@ mod i18n;
 mod keys;
 mod metrics;
 mod middleware;
+mod org_access;
 mod pages;
 mod server;
 mod session;

@@ -18,6 +18,8 @@ pub mod dev;
 pub mod factor;
 pub mod home;
 pub mod login;
+pub mod org;
+pub mod orgs;
 pub mod profile;
 pub mod recover;
 pub mod register;
@@ -70,6 +72,18 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/cabinet/business", get(business::show).post(business::add))
         .route("/cabinet/confirm", get(confirm::show).post(confirm::start))
         .route("/cabinet/confirm/callback", get(confirm::callback))
+        .route("/cabinet/orgs", get(orgs::show))
+        .route("/cabinet/orgs/register", post(orgs::register))
+        .route("/cabinet/orgs/switch", post(orgs::switch))
+        .route("/cabinet/orgs/invitations/answer", post(orgs::answer))
+        .route("/org", get(org::overview))
+        .route("/org/requisites", get(org::requisites))
+        .route("/org/requisites/refresh", post(org::refresh))
+        .route("/org/members", get(org::members))
+        .route("/org/members/invite", post(org::invite))
+        .route("/org/members/role", post(org::change_role))
+        .route("/org/members/remove", post(org::remove))
+        .route("/org/invitations/revoke", post(org::revoke))
         .route("/cabinet/contacts", get(contacts::show))
         .route("/cabinet/contacts/phone", post(contacts::add_phone))
         .route(
@@ -161,6 +175,7 @@ pub fn service_error(e: propusk_service::ServiceError) -> WebError {
     match e {
         ServiceError::Store(s) => s.into(),
         ServiceError::NotFound => WebError::NotFound,
+        ServiceError::Forbidden => WebError::Forbidden,
         other => WebError::Internal(other.to_string()),
     }
 }

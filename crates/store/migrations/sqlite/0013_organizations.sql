@@ -1,0 +1,52 @@
+-- Organizations registered by their head per ЕГРЮЛ, their members with a
+-- role, invitations, and which organization a session acts for.
+
+-- `extract` is the ЕГРЮЛ extract as fetched, sealed by the vault (it names
+-- the head); OGRN, INN, KPP and the short name are public and kept plain.
+CREATE TABLE organizations (
+    id               BLOB PRIMARY KEY,
+    ogrn             TEXT NOT NULL UNIQUE,
+    inn              TEXT NOT NULL,
+    kpp              TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    extract          BLOB NOT NULL,
+    head_account_id  BLOB NOT NULL REFERENCES accounts (id),
+    fetched_at       TEXT NOT NULL,
+    created_at       TEXT NOT NULL
+);
+
+CREATE TABLE org_members (
+    org_id      BLOB NOT NULL REFERENCES organizations (id),
+    account_id  BLOB NOT NULL REFERENCES accounts (id),
+    role        TEXT NOT NULL CHECK (role IN ('administrator', 'operator', 'analyst', 'accountant')),
+    added_by    BLOB NOT NULL,
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (org_id, account_id)
+);
+CREATE INDEX org_members_account ON org_members (account_id);
+
+-- An invitation is addressed to a phone, an email or a SNILS, kept as the
+-- vault's blind index (the same the accounts are found by) and a masked hint.
+CREATE TABLE org_invitations (
+    id            BLOB PRIMARY KEY,
+    org_id        BLOB NOT NULL REFERENCES organizations (id),
+    channel       TEXT NOT NULL CHECK (channel IN ('phone', 'email', 'snils')),
+    target_index  TEXT NOT NULL,
+    target_hint   TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('administrator', 'operator', 'analyst', 'accountant')),
+    state         TEXT NOT NULL CHECK (state IN ('open', 'accepted', 'declined', 'revoked')),
+    invited_by    BLOB NOT NULL,
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    decided_at    TEXT,
+    decided_by    BLOB
+);
+CREATE INDEX org_invitations_target ON org_invitations (target_index) WHERE state = 'open';
+CREATE INDEX org_invitations_org ON org_invitations (org_id, created_at);
+
+-- The organization a signed-in session acts for; none: the personal cabinet.
+CREATE TABLE session_contexts (
+    session_id  BLOB PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+    org_id      BLOB NOT NULL REFERENCES organizations (id),
+    set_at      TEXT NOT NULL
+);
