@@ -4,7 +4,7 @@
 use propusk_registries::population::{Gender, Person};
 
 use crate::TestApp;
-use crate::pages::{PASSWORD, csrf_of, latest_code};
+use crate::pages::{PASSWORD, csrf_of};
 
 /// The profile form filled with the person's documents.
 pub fn profile_form(csrf: &str, p: &Person) -> Vec<(&'static str, String)> {
@@ -38,39 +38,7 @@ pub fn profile_form(csrf: &str, p: &Person) -> Vec<(&'static str, String)> {
 /// with `app.http`, enters the documents and waits for the registries'
 /// check to make the account standard.
 pub async fn standard_account(app: &TestApp, p: &Person, phone: &str) {
-    let csrf = csrf_of(&app.get("/register").await.text().await.unwrap());
-    let r = app
-        .http
-        .post(app.url("/register"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("last_name", &p.last_name),
-            ("first_name", &p.first_name),
-            ("middle_name", &p.middle_name),
-            ("phone", phone),
-            ("email", ""),
-            ("password", PASSWORD),
-            ("pd_consent", "yes"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "registration");
-    let location = r.headers()["location"].to_str().unwrap().to_owned();
-    let registration = location.split("r=").nth(1).unwrap().to_owned();
-    let code = latest_code(app, phone).await;
-    let r = app
-        .http
-        .post(app.url("/register/confirm"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("registration", registration.as_str()),
-            ("code", code.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "confirmation");
+    crate::pages::register_named(app, phone, [&p.last_name, &p.first_name, &p.middle_name]).await;
     let r = crate::pages::sign_in(app, &app.http, phone, PASSWORD).await;
     assert_eq!(r.status(), 303, "sign-in");
     let csrf = csrf_of(&app.get("/cabinet/profile").await.text().await.unwrap());

@@ -56,11 +56,19 @@ pub async fn register(app: &TestApp, phone: &str) {
 
 /// The same, for Анна Сергеевна with this last name.
 pub async fn register_as(app: &TestApp, phone: &str, last_name: &str) {
+    register_named(app, phone, [last_name, "Анна", "Сергеевна"]).await;
+}
+
+/// The same with the whole name: last, first, middle.
+pub async fn register_named(app: &TestApp, phone: &str, name: [&str; 3]) {
     let csrf = get_csrf(app, "/register").await;
     let mut form = registration(&csrf, phone, PASSWORD);
     for (k, v) in form.iter_mut() {
-        if *k == "last_name" {
-            *v = last_name.to_owned();
+        match *k {
+            "last_name" => *v = name[0].to_owned(),
+            "first_name" => *v = name[1].to_owned(),
+            "middle_name" => *v = name[2].to_owned(),
+            _ => {}
         }
     }
     let r = app

@@ -5,9 +5,9 @@
 //! bank in headless Chromium and ends `Confirmed`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use common::spawn;
 use fantoccini::Locator;
 use propusk_e2e::TestApp;
 use propusk_e2e::bank::standard_account;
@@ -15,38 +15,6 @@ use propusk_e2e::browser::{Browser, ensure, sign_in_with, wait_for_heading, wait
 use propusk_registries::Population;
 use propusk_registries::population::DocStatus;
 use propusk_service::confirm::PartnerBank;
-
-const BIN: &str = env!("CARGO_BIN_EXE_propusk");
-
-/// A `propusk` process and the base URL it printed first; killed on drop.
-struct Proc(Child, String);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(args: &[&str]) -> Proc {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    Proc(child, url)
-}
 
 #[tokio::test]
 async fn a_person_is_checked_through_faults_and_confirmed_at_the_bank_in_a_browser() {

@@ -3,10 +3,12 @@
 //! checks still all finish, through retries. Also its flags and its export.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use common::{BIN, Proc, spawn};
 use propusk_core::account::{AccountKind, AccountStatus, TrustLevel};
 use propusk_core::time::Clock;
 use propusk_registries::Population;
@@ -17,42 +19,10 @@ use propusk_store::{Db, DbOptions, identity};
 use propusk_testkit::both_backends;
 use time::OffsetDateTime;
 
-const BIN: &str = env!("CARGO_BIN_EXE_propusk");
-
-/// A `propusk` process serving HTTP, and the base URL it printed first; killed on drop.
-struct Emu(Child, String);
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn emulator(args: &[&str]) -> Emu {
+fn emulator(args: &[&str]) -> Proc {
     let mut all = vec!["emulator", "--listen", "127.0.0.1:0"];
     all.extend_from_slice(args);
     spawn(&all)
-}
-
-fn spawn(args: &[&str]) -> Emu {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    Emu(child, url)
 }
 
 struct TestClock(Mutex<OffsetDateTime>);

@@ -108,6 +108,18 @@ pub struct MemberRow {
     pub added_at: OffsetDateTime,
 }
 
+type MemberTuple = (Uuid, Uuid, String, Uuid, OffsetDateTime);
+
+fn member_row(t: MemberTuple) -> MemberRow {
+    MemberRow {
+        org_id: t.0,
+        account_id: t.1,
+        role: t.2,
+        added_by: t.3,
+        added_at: t.4,
+    }
+}
+
 pub async fn add_member(tx: &mut Tx, row: &MemberRow) -> Result<()> {
     const SQL: &str = "INSERT INTO org_members (org_id, account_id, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)";
     on_tx!(tx, conn => {
@@ -158,32 +170,17 @@ pub async fn remove_member(tx: &mut Tx, org_id: Uuid, account_id: Uuid) -> Resul
 
 pub async fn member(db: &Db, org_id: Uuid, account_id: Uuid) -> Result<Option<MemberRow>> {
     const SQL: &str = "SELECT org_id, account_id, role, added_by, added_at FROM org_members WHERE org_id = $1 AND account_id = $2";
-    let row: Option<(Uuid, Uuid, String, Uuid, OffsetDateTime)> = on_db!(db, pool => {
+    let row: Option<MemberTuple> = on_db!(db, pool => {
         sqlx::query_as(SQL).bind(org_id).bind(account_id).fetch_optional(pool).await?
     });
-    Ok(row.map(|t| MemberRow {
-        org_id: t.0,
-        account_id: t.1,
-        role: t.2,
-        added_by: t.3,
-        added_at: t.4,
-    }))
+    Ok(row.map(member_row))
 }
 
 pub async fn members(db: &Db, org_id: Uuid) -> Result<Vec<MemberRow>> {
     const SQL: &str = "SELECT org_id, account_id, role, added_by, added_at FROM org_members WHERE org_id = $1 ORDER BY added_at, account_id";
-    let rows: Vec<(Uuid, Uuid, String, Uuid, OffsetDateTime)> =
+    let rows: Vec<MemberTuple> =
         on_db!(db, pool => sqlx::query_as(SQL).bind(org_id).fetch_all(pool).await?);
-    Ok(rows
-        .into_iter()
-        .map(|t| MemberRow {
-            org_id: t.0,
-            account_id: t.1,
-            role: t.2,
-            added_by: t.3,
-            added_at: t.4,
-        })
-        .collect())
+    Ok(rows.into_iter().map(member_row).collect())
 }
 
 /// The organizations an account belongs to: (organization, role).

@@ -168,6 +168,17 @@ pub struct InviteForm {
     role: String,
 }
 
+impl InviteForm {
+    /// The form as first shown: by phone, as an operator.
+    fn blank() -> InviteForm {
+        InviteForm {
+            channel: "phone".into(),
+            role: Role::Operator.as_str().into(),
+            value: String::new(),
+        }
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "org_members.html")]
 struct MembersPage {
@@ -257,11 +268,7 @@ pub async fn members(
         Some("changed") => Some(ctx.t.get("org-changed")),
         _ => None,
     };
-    let form = InviteForm {
-        channel: "phone".into(),
-        role: Role::Operator.as_str().into(),
-        ..InviteForm::default()
-    };
+    let form = InviteForm::blank();
     render(&members_page(&state, ctx, &acting, form, Default::default(), notice).await?)
 }
 
@@ -315,11 +322,7 @@ async fn member_refusal(
 ) -> Result<Response, WebError> {
     let lang = ctx.t.lang;
     let notice = problems.first().map(|p| p.message(lang).to_owned());
-    let form = InviteForm {
-        channel: "phone".into(),
-        role: Role::Operator.as_str().into(),
-        ..InviteForm::default()
-    };
+    let form = InviteForm::blank();
     let body = render(&members_page(state, ctx, acting, form, Default::default(), notice).await?)?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
 }
