@@ -458,3 +458,26 @@ async fn key_ring_is_created_reused_and_checked() {
     );
     app.shutdown().await;
 }
+
+both_backends! {
+    /// The JWKS holds the provider's public keys (made at start), no private
+    /// parts, cacheable, and sets no cookies.
+    async fn jwks_publishes_the_public_signing_keys(db: TestDb) {
+        let app = TestApp::spawn_with(db, |_| {}).await;
+        let r = app.get("/jwks").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/jwk-set+json");
+        assert_eq!(r.headers()["cache-control"], "public, max-age=300");
+        assert!(r.headers().get("set-cookie").is_none());
+        let doc: serde_json::Value = r.json().await.unwrap();
+        let keys = doc["keys"].as_array().unwrap();
+        let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
+        assert_eq!(algs.len(), 2);
+        assert!(algs.contains(&"ES256") && algs.contains(&"EdDSA"), "{algs:?}");
+        for k in keys {
+            assert_eq!(k["use"], "sig");
+            assert!(k.get("d").is_none());
+        }
+        app.shutdown().await;
+    }
+}

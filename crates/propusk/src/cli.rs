@@ -69,10 +69,19 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The OpenID provider's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The state-registry emulator (ФНС, МВД, СФР, Росреестр, ГИС ГМП) as its own process.
     Emulator(EmulatorArgs),
     /// The demo partner bank (an OpenID Connect provider that vouches for its customers).
     DemoBank(DemoBankArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// A new signing key per algorithm; old keys stay published until tokens signed by them expire.
+    Rotate,
 }
 
 #[derive(Debug, Args, Clone)]

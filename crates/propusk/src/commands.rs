@@ -8,7 +8,7 @@ use propusk_core::ident::Kind;
 use propusk_store::audit::{self, Verdict};
 use propusk_web::{Settings, ValidateResponse};
 
-use crate::cli::{AuditCommand, Cli, Command, ServeArgs, ValidateArgs, exit};
+use crate::cli::{AuditCommand, Cli, Command, KeysCommand, ServeArgs, ValidateArgs, exit};
 use crate::config::{self, Resolved};
 use crate::logging;
 
@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Serve(_) => serve(settings).await,
             Command::Migrate => migrate(&settings).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
+            Command::Keys(KeysCommand::Rotate) => keys_rotate(&settings).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
@@ -186,6 +187,25 @@ fn demo_accounts_text() -> String {
     }
     text.push_str("SMS and email sent in demo mode are shown at /dev/outbox.\n");
     text
+}
+
+async fn keys_rotate(settings: &Settings) -> u8 {
+    match propusk_web::rotate_keys(settings).await {
+        Ok(made) => {
+            for (alg, kid) in made {
+                println!("{alg} {kid}");
+            }
+            println!(
+                "new keys sign from now on; the old ones stay published for {} hours",
+                propusk_service::signing::RETIRED_PUBLISHED.whole_hours()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("propusk: keys rotate: {e}");
+            exit::FAILED
+        }
+    }
 }
 
 async fn migrate(settings: &Settings) -> u8 {

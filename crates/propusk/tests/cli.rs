@@ -392,3 +392,26 @@ fn audit_chain_survives_sigkill_of_the_server() {
     let _ = again.kill();
     let _ = again.wait();
 }
+
+#[test]
+fn keys_rotate_prints_the_new_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = propusk(&["keys", "rotate", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("ES256 ") && lines[1].starts_with("EdDSA "),
+        "{out}"
+    );
+    assert_eq!(
+        lines[0].len(),
+        "ES256 ".len() + 43,
+        "kid: a base64url SHA-256 thumbprint"
+    );
+    assert!(out.contains("stay published for 24 hours"));
+    let o = propusk(&["audit", "verify", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).trim().ends_with("events, chain intact"), "{}", stdout(&o));
+}

@@ -6,7 +6,7 @@
 
 use std::time::Duration as StdDuration;
 
-use propusk_store::{bank_links, codes, outbox, seen_once, signin};
+use propusk_store::{bank_links, codes, outbox, seen_once, signin, signing_keys};
 use time::Duration;
 use tokio::sync::watch;
 
@@ -21,6 +21,7 @@ pub struct Report {
     pub messages_purged: u64,
     pub bank_flows_purged: u64,
     pub seen_once_purged: u64,
+    pub signing_keys_purged: u64,
 }
 
 impl Services {
@@ -33,6 +34,7 @@ impl Services {
             messages_purged: outbox::purge_done(&self.db, now - Duration::days(30)).await?,
             bank_flows_purged: bank_links::purge_flows(&self.db, now).await?,
             seen_once_purged: seen_once::purge(&self.db, now).await?,
+            signing_keys_purged: signing_keys::purge(&self.db, now).await?,
         })
     }
 

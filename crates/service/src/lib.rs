@@ -37,6 +37,7 @@ pub mod profile;
 pub mod registration;
 pub mod sessions;
 pub mod signin;
+pub mod signing;
 mod sms_codes;
 
 pub use error::{FieldProblem, ServiceError};

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod seen_once;
 pub mod sessions;
 pub mod signin;
+pub mod signing_keys;
 pub mod vault_keys;
 
 pub use db::{Backend, Db, DbOptions, PoolStats, Tx, WriteGate};

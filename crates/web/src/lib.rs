@@ -13,6 +13,7 @@ mod csrf;
 mod error;
 mod health;
 mod i18n;
+mod jwks;
 mod keys;
 mod metrics;
 mod middleware;
@@ -27,7 +28,7 @@ pub use api::validate::ValidateResponse;
 pub use error::{FieldError, WebError};
 pub use i18n::Tr;
 pub use keys::KeyError;
-pub use server::{Running, StartError, build_router, open_database, start};
+pub use server::{Running, StartError, build_router, open_database, rotate_keys, start};
 pub use settings::{Settings, SettingsError, parse_public_url};
 pub use state::AppState;
 

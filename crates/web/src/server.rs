@@ -132,6 +132,13 @@ pub async fn start(
             tracing::info!(accounts = made, "demo accounts created");
         }
     }
+    let made = services
+        .ensure_signing_keys()
+        .await
+        .map_err(|e| StartError::Internal(format!("signing keys: {e}")))?;
+    if made > 0 {
+        tracing::info!(made, "signing keys created");
+    }
     let registries = connect_registries(&settings).await?;
     services.registries = registries.as_ref().map(|r| r.0.clone());
     let (banks, demo_bank) = partner_banks(&settings, &public_base).await?;
@@ -222,6 +229,34 @@ const DEMO_PEOPLE: u64 = 10_000;
 
 fn demo_population() -> propusk_registries::Population {
     propusk_registries::Population::new(DEMO_SEED, DEMO_PEOPLE)
+}
+
+/// `propusk keys rotate`: a new signing key per algorithm, beside a live
+/// server if need be (the database is the only shared state). Returns
+/// `(alg, kid)` of the new keys.
+pub async fn rotate_keys(settings: &Settings) -> Result<Vec<(String, String)>, StartError> {
+    let (db, _) = open_database(settings).await?;
+    let key_file = settings.key_file();
+    let vault = crate::keys::load_or_create(&key_file)?;
+    crate::keys::check(&db, &vault, &key_file).await?;
+    let hasher = propusk_core::password::Hasher::new(Default::default(), &mut rand_core::OsRng)
+        .map_err(|e| StartError::Internal(e.to_string()))?;
+    let services = propusk_service::Services::new(
+        db.clone(),
+        Arc::new(vault),
+        Arc::new(hasher),
+        Arc::new(propusk_core::time::SystemClock),
+        settings.public_base(settings.listen).as_str().into(),
+    );
+    let made = services
+        .rotate_signing_keys()
+        .await
+        .map_err(|e| StartError::Internal(format!("signing keys: {e}")))?;
+    db.close().await;
+    Ok(made
+        .into_iter()
+        .map(|(alg, kid)| (alg.as_str().to_owned(), kid))
+        .collect())
 }
 
 type InProcessEmulator = (propusk_registries::emulator::Emulator, TcpListener);
@@ -340,6 +375,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .route("/jwks", get(crate::jwks::jwks))
         .route("/assets/{file}", get(assets::serve))
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))
