@@ -413,5 +413,9 @@ fn keys_rotate_prints_the_new_keys() {
     assert!(out.contains("stay published for 24 hours"));
     let o = propusk(&["audit", "verify", "--data-dir", d]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).trim().ends_with("events, chain intact"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).trim().ends_with("events, chain intact"),
+        "{}",
+        stdout(&o)
+    );
 }
