@@ -276,6 +276,12 @@ both_backends! {
         assert_eq!(shown(&html).0, "активна");
         assert!(html.contains("<strong>Другой банк</strong>"), "{html}");
 
+        // Another signed-in person cannot finish (or spoil) this person's sign-in.
+        let authorize = pick_bank(&app, "test").await;
+        let back = bank_sign_in(&app.http, &authorize, &bank_phone).await;
+        assert_eq!(app_http.get(&back).send().await.unwrap().status(), 400);
+        assert_eq!(location(&app.http.get(&back).send().await.unwrap()), "/cabinet/confirm");
+
         // A callback nobody started, and one used twice.
         let r = app.http.get(app.url("/cabinet/confirm/callback?state=forged&code=x")).send().await.unwrap();
         assert_eq!(r.status(), 400);

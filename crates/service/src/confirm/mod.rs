@@ -249,14 +249,14 @@ impl Services {
         else {
             return Err(ServiceError::LinkInvalid);
         };
+        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let flow = bank_links::take_flow(&mut tx, &state_hash(state)).await?;
-        tx.commit().await?;
-        let now = self.clock.now();
-        // Someone else's flow is not consumed for them by this request.
+        // Someone else's flow is not consumed by this request: rolled back.
         let Some(flow) = flow.filter(|f| f.account_id == id && f.expires_at > now) else {
             return Err(ServiceError::LinkInvalid);
         };
+        tx.commit().await?;
         let Some(banks) = self.banks().filter(|b| b.get(&flow.bank).is_some()) else {
             return Err(ServiceError::LinkInvalid);
         };
