@@ -205,3 +205,12 @@ pub async fn wait_for_text(c: &Client, css: &str, needle: &str) -> Result<(), Bo
     }
     Err(format!("expected {needle:?} in {css}, last saw {last:?}").into())
 }
+
+/// Clicks the menu link to `href` and waits for the page's heading.
+pub async fn follow_link(c: &Client, href: &str, heading: &str) -> Result<(), BoxError> {
+    c.find(Locator::Css(&format!("nav a[href='{href}']")))
+        .await?
+        .click()
+        .await?;
+    wait_for_heading(c, heading).await
+}

@@ -532,11 +532,7 @@ async fn a_confirmed_person_adds_a_sole_proprietorship() {
             )
             .await?;
             wait_for_heading(&c, "Морозов Алексей Викторович").await?;
-            c.find(Locator::Css("nav.cabinet-nav a[href='/cabinet/business']"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Бизнес").await?;
+            propusk_e2e::browser::follow_link(&c, "/cabinet/business", "Бизнес").await?;
             // Someone else's ИП: the reason is next to the field and the value stays.
             c.find(Locator::Id("ogrnip"))
                 .await?
@@ -593,11 +589,7 @@ async fn a_head_registers_the_company_and_invites_an_employee() {
             )
             .await?;
             wait_for_heading(&c, "Морозов Алексей Викторович").await?;
-            c.find(Locator::Css("nav.cabinet-nav a[href='/cabinet/orgs']"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Организации").await?;
+            propusk_e2e::browser::follow_link(&c, "/cabinet/orgs", "Организации").await?;
             c.find(Locator::Id("ogrn"))
                 .await?
                 .send_keys("1207700012343")
@@ -607,11 +599,7 @@ async fn a_head_registers_the_company_and_invites_an_employee() {
                 .click()
                 .await?;
             wait_for_heading(&c, "ООО \"Пропуск Демо\"").await?;
-            c.find(Locator::Css("nav.org-nav a[href='/org/members']"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Сотрудники").await?;
+            propusk_e2e::browser::follow_link(&c, "/org/members", "Сотрудники").await?;
             c.find(Locator::Id("value"))
                 .await?
                 .send_keys("+7 916 555-12-34")
