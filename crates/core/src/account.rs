@@ -195,6 +195,19 @@ pub struct PersonName {
     pub middle: Option<NamePart>,
 }
 
+/// Names compare as people write them: case, `ё`/`е` and spacing aside
+/// (a registry's record against what a person typed or a bank asserted).
+pub fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+            .replace('ё', "е")
+    };
+    norm(a) == norm(b)
+}
+
 impl PersonName {
     /// «Иванов Пётр Сергеевич».
     pub fn full(&self) -> String {

@@ -14,14 +14,10 @@ use uuid::Uuid;
 
 use crate::error::internal;
 use crate::sessions::Current;
-use crate::{FieldProblem, Result, ServiceError, Services};
+use crate::{Result, ServiceError, Services};
 
 fn refuse(code: &'static str, ru: &str, en: &str) -> ServiceError {
-    let (ru, en) = (ru.to_owned(), en.to_owned());
-    ServiceError::Invalid(vec![FieldProblem::new("ogrnip", code, move |l| match l {
-        Lang::Ru => ru.clone(),
-        Lang::En => en.clone(),
-    })])
+    ServiceError::field("ogrnip", code, ru, en)
 }
 
 /// ЕГРИП could not be asked (no connectors on this node, or the registry is down).

@@ -24,6 +24,16 @@ impl FieldProblem {
         }
     }
 
+    /// A problem with fixed texts in both languages.
+    pub fn text(field: &'static str, code: &'static str, ru: &str, en: &str) -> FieldProblem {
+        FieldProblem {
+            field,
+            code,
+            ru: ru.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
     pub fn message(&self, lang: Lang) -> &str {
         match lang {
             Lang::Ru => &self.ru,
@@ -69,6 +79,13 @@ pub enum ServiceError {
     Store(#[from] propusk_store::StoreError),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl ServiceError {
+    /// A form refused for one field, with fixed texts in both languages.
+    pub fn field(field: &'static str, code: &'static str, ru: &str, en: &str) -> ServiceError {
+        ServiceError::Invalid(vec![FieldProblem::text(field, code, ru, en)])
+    }
 }
 
 /// For failures that are ours, not the caller's (a sealed value that will

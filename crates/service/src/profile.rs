@@ -5,7 +5,6 @@
 //! queues it for the registries (`identity`); the account keeps the
 //! simplified level until they answer.
 
-use propusk_core::Lang;
 use propusk_core::account::{
     Gender, IdentityCheck, IdentityState, PassportData, Profile, TrustLevel,
 };
@@ -36,14 +35,6 @@ pub struct ProfileInput {
     pub postal_code: String,
 }
 
-fn problem(field: &'static str, code: &'static str, ru: &str, en: &str) -> FieldProblem {
-    let (ru, en) = (ru.to_owned(), en.to_owned());
-    FieldProblem::new(field, code, move |l| match l {
-        Lang::Ru => ru.clone(),
-        Lang::En => en.clone(),
-    })
-}
-
 fn parse_date(field: &'static str, s: &str, problems: &mut Vec<FieldProblem>) -> Option<Date> {
     let s = s.trim();
     if s.is_empty() {
@@ -54,7 +45,7 @@ fn parse_date(field: &'static str, s: &str, problems: &mut Vec<FieldProblem>) ->
     match Date::parse(s, &iso).or_else(|_| Date::parse(s, &ru)) {
         Ok(d) => Some(d),
         Err(_) => {
-            problems.push(problem(
+            problems.push(FieldProblem::text(
                 field,
                 "date",
                 "Укажите дату в виде ДД.ММ.ГГГГ",
@@ -77,7 +68,7 @@ fn text(
         return None;
     }
     if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') {
-        problems.push(problem(
+        problems.push(FieldProblem::text(
             field,
             "text",
             &format!("Не длиннее {max} символов, без служебных знаков"),
@@ -104,7 +95,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
     let birth = parse_date("birth_date", &input.birth_date, &mut p);
     if let Some(b) = birth {
         if b >= today || years_between(b, today) > 125 {
-            p.push(problem(
+            p.push(FieldProblem::text(
                 "birth_date",
                 "range",
                 "Дата рождения должна быть в прошлом",
@@ -120,7 +111,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
         "male" => Some(Gender::Male),
         "female" => Some(Gender::Female),
         _ => {
-            p.push(problem(
+            p.push(FieldProblem::text(
                 "gender",
                 "choice",
                 "Выберите пол из списка",
@@ -149,7 +140,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
         };
         let issued = parse_date("passport_issue_date", &input.passport_issue_date, &mut p);
         if input.passport_issue_date.trim().is_empty() {
-            p.push(problem(
+            p.push(FieldProblem::text(
                 "passport_issue_date",
                 "required",
                 "Укажите дату выдачи",
@@ -158,7 +149,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
         }
         if let Some(i) = issued {
             if i > today {
-                p.push(problem(
+                p.push(FieldProblem::text(
                     "passport_issue_date",
                     "range",
                     "Дата выдачи не может быть в будущем",
@@ -167,7 +158,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
             } else if let Some(b) = birth
                 && years_between(b, i) < 14
             {
-                p.push(problem(
+                p.push(FieldProblem::text(
                     "passport_issue_date",
                     "age",
                     "Паспорт выдаётся с 14 лет: проверьте даты",
@@ -177,7 +168,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
         }
         let issuer = text("passport_issuer", &input.passport_issuer, 300, &mut p);
         if issuer.is_none() && input.passport_issuer.trim().is_empty() {
-            p.push(problem(
+            p.push(FieldProblem::text(
                 "passport_issuer",
                 "required",
                 "Укажите, кем выдан паспорт",
@@ -230,7 +221,7 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
         "" => None,
         s if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.to_owned()),
         _ => {
-            p.push(problem(
+            p.push(FieldProblem::text(
                 "postal_code",
                 "format",
                 "Индекс — 6 цифр",
@@ -362,7 +353,7 @@ fn duplicate(field: &'static str) -> FieldProblem {
     } else {
         ("ИНН", "INN")
     };
-    problem(
+    FieldProblem::text(
         field,
         "taken",
         &format!(

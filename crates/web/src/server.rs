@@ -94,13 +94,9 @@ pub async fn start(
 ) -> Result<Running, StartError> {
     let t0 = Instant::now();
     let (db, _) = open_database(&settings).await?;
-    let key_file = settings.key_file();
-    let vault = crate::keys::load_or_create(&key_file)?;
-    crate::keys::check(&db, &vault, &key_file).await?;
-    let vault = Arc::new(vault);
+    let vault = Arc::new(load_vault(&settings, &db).await?);
     // Built before binding: once the URL is printed, the server must answer.
-    let hasher = propusk_core::password::Hasher::new(Default::default(), &mut rand_core::OsRng)
-        .map_err(|e| StartError::Internal(e.to_string()))?;
+    let hasher = new_hasher()?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|source| StartError::Bind {
@@ -231,20 +227,32 @@ fn demo_population() -> propusk_registries::Population {
     propusk_registries::Population::new(DEMO_SEED, DEMO_PEOPLE)
 }
 
+/// The personal-data key ring, checked against the database's fingerprints.
+async fn load_vault(
+    settings: &Settings,
+    db: &Db,
+) -> Result<propusk_core::vault::KeyRing, StartError> {
+    let key_file = settings.key_file();
+    let vault = crate::keys::load_or_create(&key_file)?;
+    crate::keys::check(db, &vault, &key_file).await?;
+    Ok(vault)
+}
+
+fn new_hasher() -> Result<propusk_core::password::Hasher, StartError> {
+    propusk_core::password::Hasher::new(Default::default(), &mut rand_core::OsRng)
+        .map_err(|e| StartError::Internal(e.to_string()))
+}
+
 /// `propusk keys rotate`: a new signing key per algorithm, beside a live
 /// server if need be (the database is the only shared state). Returns
 /// `(alg, kid)` of the new keys.
 pub async fn rotate_keys(settings: &Settings) -> Result<Vec<(String, String)>, StartError> {
     let (db, _) = open_database(settings).await?;
-    let key_file = settings.key_file();
-    let vault = crate::keys::load_or_create(&key_file)?;
-    crate::keys::check(&db, &vault, &key_file).await?;
-    let hasher = propusk_core::password::Hasher::new(Default::default(), &mut rand_core::OsRng)
-        .map_err(|e| StartError::Internal(e.to_string()))?;
+    let vault = load_vault(settings, &db).await?;
     let services = propusk_service::Services::new(
         db.clone(),
         Arc::new(vault),
-        Arc::new(hasher),
+        Arc::new(new_hasher()?),
         Arc::new(propusk_core::time::SystemClock),
         settings.public_base(settings.listen).as_str().into(),
     );
@@ -318,14 +326,14 @@ async fn partner_banks(
     StartError,
 > {
     use propusk_service::confirm::{PartnerBank, PartnerBanks, http::BankHttp};
+    if settings.partner_banks.is_empty() && !settings.demo {
+        return Ok((None, None));
+    }
     let http = BankHttp::new(Duration::from_secs(5), Duration::from_millis(200))
         .map_err(|e| StartError::Internal(format!("bank client: {e}")))?;
     if !settings.partner_banks.is_empty() {
         let banks = PartnerBanks::new(settings.partner_banks.clone(), http);
         return Ok((Some(Arc::new(banks)), None));
-    }
-    if !settings.demo {
-        return Ok((None, None));
     }
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await

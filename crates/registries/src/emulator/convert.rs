@@ -10,17 +10,7 @@ use crate::wire::{
     PersonQuery, RestrictionDoc, RightDoc, Seniority,
 };
 
-/// Names compare as people write them: case, `ё`/`е` and spacing aside.
-pub fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| -> String {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-            .replace('ё', "е")
-    };
-    norm(a) == norm(b)
-}
+use propusk_core::account::same_name;
 
 /// The fields of `q` that differ from the person (camelCase names).
 pub fn mismatches(p: &Person, q: &PersonQuery) -> Vec<String> {

@@ -25,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use crate::codes::mix;
 use crate::population::Population;
 
-pub use convert::same_name;
 pub use routes::ApiDoc;
 
 /// How the emulator misbehaves.

@@ -6,7 +6,7 @@
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
-use propusk_core::account::Profile;
+use propusk_core::account::{Profile, same_name};
 pub use propusk_registries::bank::IdentityAssertion;
 
 pub const TYP: &str = "identity-assertion+jwt";
@@ -142,18 +142,6 @@ pub fn verify(
 
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// Names compare as people write them: case, `ё`/`е` and spacing aside.
-fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| -> String {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-            .replace('ё', "е")
-    };
-    norm(a) == norm(b)
 }
 
 /// The profile fields the bank's data disagrees with (field names, no

@@ -33,7 +33,7 @@ use self::banks::BankFailure;
 use crate::error::internal;
 use crate::notify::Content;
 use crate::sessions::Current;
-use crate::{FieldProblem, Result, ServiceError, Services};
+use crate::{Result, ServiceError, Services};
 
 pub use self::banks::{PartnerBank, PartnerBanks};
 
@@ -105,11 +105,8 @@ fn state_hash(state: &str) -> String {
     hex::encode(Sha256::digest(state.as_bytes()))
 }
 
-fn problem(code: &'static str, ru: &'static str, en: &'static str) -> ServiceError {
-    ServiceError::Invalid(vec![FieldProblem::new("bank", code, move |l| match l {
-        Lang::Ru => ru.to_owned(),
-        Lang::En => en.to_owned(),
-    })])
+fn problem(code: &'static str, ru: &str, en: &str) -> ServiceError {
+    ServiceError::field("bank", code, ru, en)
 }
 
 fn log_row(

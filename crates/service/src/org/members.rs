@@ -13,7 +13,7 @@ use propusk_store::{StoreError, accounts, audit};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{Acting, refuse, role_of};
+use super::{Acting, role_of};
 use crate::notify::{self, Content, Link};
 use crate::sessions::Current;
 use crate::{Result, ServiceError, Services};
@@ -79,7 +79,7 @@ fn mask_email(value: &str) -> String {
 
 impl Services {
     fn target(&self, channel: &str, value: &str) -> Result<Target> {
-        let bad = |e: String, en: String| refuse("value", "format", &e, &en);
+        let bad = |e: String, en: String| ServiceError::field("value", "format", &e, &en);
         let (channel, value, hint) = match channel {
             "phone" => {
                 let p = Phone::parse(value)
@@ -103,7 +103,7 @@ impl Services {
                 ("snils", v, h)
             }
             _ => {
-                return Err(refuse(
+                return Err(ServiceError::field(
                     "channel",
                     "channel",
                     "Выберите, как пригласить: телефон, почта или СНИЛС.",
@@ -195,7 +195,12 @@ impl Services {
         acting.require(Action::ManageMembers)?;
         let target = self.target(channel, value)?;
         let Some(role) = Role::parse(role) else {
-            return Err(refuse("role", "role", "Выберите роль.", "Choose a role."));
+            return Err(ServiceError::field(
+                "role",
+                "role",
+                "Выберите роль.",
+                "Choose a role.",
+            ));
         };
         let now = self.clock.now();
         let invitee = self.account_of(&target).await?;
@@ -204,7 +209,7 @@ impl Services {
                 .await?
                 .is_some()
         {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "value",
                 "member",
                 "Этот человек уже сотрудник организации.",
@@ -213,7 +218,7 @@ impl Services {
         }
         let pending = orgs::open_for(&self.db, &target.index, now).await?;
         if pending.iter().any(|i| i.org_id == acting.org_id) {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "value",
                 "invited",
                 "Приглашение по этому адресу уже ждёт ответа.",
@@ -322,7 +327,7 @@ impl Services {
         let mine = self.indexes_of(account, &profile).await?;
         let row = accounts::get(&self.db, account).await?;
         if accept && row.trust_level != Some(TrustLevel::Confirmed) {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "invitation",
                 "level",
                 "Сотрудником организации может быть только подтверждённая учётная запись: подтвердите личность через банк-партнёр.",
@@ -373,7 +378,7 @@ impl Services {
 
     fn keep_head(head: Uuid, account: Uuid) -> Result<()> {
         if account == head {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "account",
                 "head",
                 "Руководитель по ЕГРЮЛ всегда остаётся администратором.",
@@ -386,7 +391,12 @@ impl Services {
     pub async fn set_member_role(&self, acting: &Acting, account: Uuid, role: &str) -> Result<()> {
         acting.require(Action::ManageMembers)?;
         let Some(role) = Role::parse(role) else {
-            return Err(refuse("role", "role", "Выберите роль.", "Choose a role."));
+            return Err(ServiceError::field(
+                "role",
+                "role",
+                "Выберите роль.",
+                "Choose a role.",
+            ));
         };
         let org = orgs::get(&self.db, acting.org_id)
             .await?

@@ -22,7 +22,7 @@ use uuid::Uuid;
 pub use self::members::{Invitation, Member, MyInvitation};
 use crate::error::internal;
 use crate::sessions::Current;
-use crate::{FieldProblem, Result, ServiceError, Services};
+use crate::{Result, ServiceError, Services};
 
 /// An organization with its ЕГРЮЛ extract.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,16 +83,8 @@ pub struct MyOrganization {
     pub head: bool,
 }
 
-pub(crate) fn refuse(field: &'static str, code: &'static str, ru: &str, en: &str) -> ServiceError {
-    let (ru, en) = (ru.to_owned(), en.to_owned());
-    ServiceError::Invalid(vec![FieldProblem::new(field, code, move |l| match l {
-        Lang::Ru => ru.clone(),
-        Lang::En => en.clone(),
-    })])
-}
-
 fn unavailable() -> ServiceError {
-    refuse(
+    ServiceError::field(
         "ogrn",
         "unavailable",
         "ЕГРЮЛ сейчас недоступен. Попробуйте позже.",
@@ -190,11 +182,11 @@ impl Services {
         let id = current.account_id;
         let ogrn = Ogrn::parse(ogrn).map_err(|e| {
             let (ru, en) = (e.message(Lang::Ru), e.message(Lang::En));
-            refuse("ogrn", "format", &ru, &en)
+            ServiceError::field("ogrn", "format", &ru, &en)
         })?;
         let row = accounts::get(&self.db, id).await?;
         if row.trust_level != Some(TrustLevel::Confirmed) {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "ogrn",
                 "level",
                 "Зарегистрировать организацию может только подтверждённая учётная запись руководителя.",
@@ -202,7 +194,7 @@ impl Services {
             ));
         }
         let Some(inn) = self.profile(id).await?.inn else {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "ogrn",
                 "no_inn",
                 "В профиле нет ИНН: по нему ЕГРЮЛ подтверждает, что вы руководитель.",
@@ -215,7 +207,7 @@ impl Services {
         let extract = match registries.egrul(&ogrn).await {
             Ok(Some(x)) => x,
             Ok(None) => {
-                return Err(refuse(
+                return Err(ServiceError::field(
                     "ogrn",
                     "not_found",
                     "В ЕГРЮЛ нет организации с таким ОГРН.",
@@ -228,7 +220,7 @@ impl Services {
             }
         };
         if extract.termination_date.is_some() {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "ogrn",
                 "terminated",
                 "По ЕГРЮЛ эта организация прекратила деятельность.",
@@ -236,7 +228,7 @@ impl Services {
             ));
         }
         if extract.head.inn != inn {
-            return Err(refuse(
+            return Err(ServiceError::field(
                 "ogrn",
                 "not_head",
                 "По ЕГРЮЛ руководитель этой организации — другой человек. Зарегистрировать её может только он; вас он может пригласить сотрудником.",
@@ -269,7 +261,7 @@ impl Services {
         match inserted {
             Ok(()) => {}
             Err(StoreError::Conflict { .. }) => {
-                return Err(refuse(
+                return Err(ServiceError::field(
                     "ogrn",
                     "taken",
                     "Эта организация уже зарегистрирована в Пропуске.",

@@ -98,7 +98,7 @@ pub async fn add(
             render(&page(&state, ctx, current.account_id, String::new(), None, notice).await?)
         }
         Err(ServiceError::Invalid(problems)) => {
-            let error = problems.first().map(|p| p.message(lang).to_owned());
+            let error = super::first_problem(&problems, lang);
             let typed: String = form.ogrnip.chars().take(40).collect();
             let body = render(&page(&state, ctx, current.account_id, typed, error, None).await?)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())

@@ -202,7 +202,7 @@ pub async fn start(
     {
         Ok(url) => Ok(Redirect::to(&url).into_response()),
         Err(ServiceError::Invalid(problems)) => {
-            let error = problems.first().map(|p| p.message(lang).to_owned());
+            let error = super::first_problem(&problems, lang);
             let status = state
                 .services
                 .confirmation_status(current.account_id)

@@ -180,6 +180,11 @@ pub fn service_error(e: propusk_service::ServiceError) -> WebError {
     }
 }
 
+/// The first refusal's text in the page's language, for forms that show one message.
+pub fn first_problem(problems: &[propusk_service::FieldProblem], lang: Lang) -> Option<String> {
+    problems.first().map(|p| p.message(lang).to_owned())
+}
+
 pub fn render(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())
 }

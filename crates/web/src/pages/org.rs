@@ -131,7 +131,7 @@ pub async fn refresh(
     match state.services.refresh_organization(&acting).await {
         Ok(()) => Ok(Redirect::to("/org/requisites").into_response()),
         Err(ServiceError::Invalid(problems)) => {
-            let error = problems.first().map(|p| p.message(lang).to_owned());
+            let error = super::first_problem(&problems, lang);
             // Requisites are shown to administrators, who may refresh.
             let body = render(&requisites_page(&state, ctx, &acting, error).await?)?;
             Ok((StatusCode::SERVICE_UNAVAILABLE, body).into_response())
@@ -321,7 +321,7 @@ async fn member_refusal(
     problems: Vec<propusk_service::FieldProblem>,
 ) -> Result<Response, WebError> {
     let lang = ctx.t.lang;
-    let notice = problems.first().map(|p| p.message(lang).to_owned());
+    let notice = super::first_problem(&problems, lang);
     let form = InviteForm::blank();
     let body = render(&members_page(state, ctx, acting, form, Default::default(), notice).await?)?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())

@@ -142,7 +142,7 @@ pub async fn register(
     {
         Ok(_) => Ok(Redirect::to("/org").into_response()),
         Err(ServiceError::Invalid(problems)) => {
-            let error = problems.first().map(|p| p.message(lang).to_owned());
+            let error = super::first_problem(&problems, lang);
             let typed: String = form.ogrn.chars().take(40).collect();
             let body = render(&page(&state, ctx, &current, typed, error, None).await?)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
@@ -188,7 +188,7 @@ pub async fn answer(
     match state.services.answer_invitation(&current, id, accept).await {
         Ok(()) => Ok(Redirect::to("/cabinet/orgs").into_response()),
         Err(ServiceError::Invalid(problems)) => {
-            let error = problems.first().map(|p| p.message(lang).to_owned());
+            let error = super::first_problem(&problems, lang);
             let body = render(&page(&state, ctx, &current, String::new(), None, error).await?)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
         }
