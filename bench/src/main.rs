@@ -7,9 +7,12 @@
 //!   valid and invalid values of every kind.
 //! - `signin BIN SECONDS [CONCURRENCY]`: password sign-ins per second against raw argon2id
 //!   in the same run, and page latencies with a session (see `signin.rs`).
+//! - `token BIN SECONDS [DATABASE_URL] [--peer URL CLIENT_ID KEY]`: the token
+//!   endpoint's grants per second beside their crypto bound (see `token.rs`).
 
 mod identity;
 mod signin;
+mod token;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -25,6 +28,8 @@ fn main() -> ExitCode {
         Some("ids") => ids(&args[2..]),
         Some("signin") => signin::run(&args[2..]),
         Some("identity") => identity::run(&args[2..]),
+        Some("token") => token::run(&args[2..]),
+        Some("peer-key") => token::peer_key(&args[2..]),
         _ => Err(
             "usage: propusk-bench startup BIN RUNS | ids SECONDS | signin BIN SECONDS | identity N"
                 .to_owned(),
@@ -58,7 +63,7 @@ fn ready(addr: SocketAddr) -> bool {
     matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[..12] == b"HTTP/1.1 200")
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
@@ -174,6 +179,17 @@ pub struct DemoServer {
     dir: std::path::PathBuf,
 }
 
+impl DemoServer {
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+/// Pins the calling thread to one CPU.
+pub fn pin_current_thread(cpu: usize) -> Result<(), String> {
+    signin::pin_this_thread(cpu)
+}
+
 impl Drop for DemoServer {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -187,6 +203,15 @@ pub fn spawn_demo(bin: &str) -> Result<DemoServer, String> {
 /// [`spawn_demo`], with the server confined to one CPU when `cpu` is given
 /// (through `taskset`, which execs the server: the pid stays the server's).
 pub fn spawn_demo_on(bin: &str, cpu: Option<usize>) -> Result<DemoServer, String> {
+    spawn_demo_with(bin, cpu, None)
+}
+
+/// [`spawn_demo_on`] on the given database (else SQLite in the data dir).
+pub fn spawn_demo_with(
+    bin: &str,
+    cpu: Option<usize>,
+    database_url: Option<&str>,
+) -> Result<DemoServer, String> {
     let dir = std::env::temp_dir().join(format!("propusk-bench-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let port = free_port()?;
@@ -208,6 +233,11 @@ pub fn spawn_demo_on(bin: &str, cpu: Option<usize>) -> Result<DemoServer, String
             "--data-dir",
         ])
         .arg(&dir)
+        .args(
+            database_url
+                .map(|u| vec!["--database-url", u])
+                .unwrap_or_default(),
+        )
         .env("PROPUSK_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

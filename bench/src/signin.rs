@@ -108,7 +108,7 @@ impl Drop for RawWorker {
 }
 
 /// Pins the calling thread to one CPU (`taskset` on its thread id).
-fn pin_this_thread(cpu: usize) -> Result<(), String> {
+pub(crate) fn pin_this_thread(cpu: usize) -> Result<(), String> {
     let link = std::fs::read_link("/proc/thread-self").map_err(|e| e.to_string())?;
     let tid = link
         .file_name()

@@ -5,6 +5,7 @@
 
 pub mod bank;
 pub mod browser;
+pub mod oidc;
 pub mod pages;
 
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub struct TestApp {
     pub db: Option<TestDb>,
     /// Holds the key file (and anything else the server keeps on disk).
     pub data_dir: std::path::PathBuf,
+    /// The in-process demo bank (demo mode).
+    pub demo_bank: Option<String>,
     _data_dir: TempDir,
     addr: std::net::SocketAddr,
     running: Option<Running>,
@@ -52,11 +55,13 @@ impl TestApp {
             .await
             .expect("server starts");
         let base = format!("http://{}", running.addr);
+        let demo_bank = running.demo_bank.clone();
         TestApp {
             base,
             http: client(),
             db: None,
             data_dir: dir.0.clone(),
+            demo_bank,
             _data_dir: dir,
             addr: running.addr,
             running: Some(running),

@@ -472,11 +472,15 @@ both_backends! {
         let doc: serde_json::Value = r.json().await.unwrap();
         let keys = doc["keys"].as_array().unwrap();
         let algs: Vec<&str> = keys.iter().map(|k| k["alg"].as_str().unwrap()).collect();
-        assert_eq!(algs.len(), 2);
-        assert!(algs.contains(&"ES256") && algs.contains(&"EdDSA"), "{algs:?}");
+        assert_eq!(algs.len(), 4);
+        for alg in ["ES256", "EdDSA", "PS256", "RS256"] {
+            assert!(algs.contains(&alg), "{algs:?}");
+        }
         for k in keys {
             assert_eq!(k["use"], "sig");
-            assert!(k.get("d").is_none());
+            for private in ["d", "p", "q", "dp", "dq", "qi"] {
+                assert!(k.get(private).is_none(), "{private}");
+            }
         }
         app.shutdown().await;
     }

@@ -72,6 +72,9 @@ pub enum Command {
     /// The OpenID provider's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Partners' OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// The state-registry emulator (ФНС, МВД, СФР, Росреестр, ГИС ГМП) as its own process.
     Emulator(EmulatorArgs),
     /// The demo partner bank (an OpenID Connect provider that vouches for its customers).
@@ -82,6 +85,41 @@ pub enum Command {
 pub enum KeysCommand {
     /// A new signing key per algorithm; old keys stay published until tokens signed by them expire.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register an OAuth client; prints JSON with client_id (and client_secret for oidc sandbox clients).
+    Create(ClientCreateArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ClientCreateArgs {
+    /// The organization's OGRN (in a demo data dir a sandbox client may omit it).
+    #[arg(long, value_name = "OGRN")]
+    pub org: Option<String>,
+    #[arg(long, value_name = "N")]
+    pub name: String,
+    /// Exact redirect URIs (repeat the flag for more).
+    #[arg(long = "redirect-uri", value_name = "URI", required = true, num_args = 1..)]
+    pub redirect_uris: Vec<String>,
+    /// Scopes the client may ask for (repeat or space-separate).
+    #[arg(long = "scope", value_name = "S", num_args = 1..)]
+    pub scopes: Vec<String>,
+    /// The client's public keys (a JWKS document) for private_key_jwt.
+    #[arg(long, value_name = "F", conflicts_with = "secret")]
+    pub jwks_file: Option<std::path::PathBuf>,
+    /// Issue a client_secret (oidc sandbox clients only).
+    #[arg(long)]
+    pub secret: bool,
+    #[arg(long)]
+    pub sandbox: bool,
+    /// fapi2 (default) or oidc (sandbox only).
+    #[arg(long, value_name = "P", default_value = "fapi2")]
+    pub profile: String,
+    /// Addresses or CIDR ranges allowed at the token and API endpoints (default: any).
+    #[arg(long = "ip-allow", value_name = "CIDR", num_args = 1..)]
+    pub ip_allow: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]

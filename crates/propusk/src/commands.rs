@@ -8,7 +8,10 @@ use propusk_core::ident::Kind;
 use propusk_store::audit::{self, Verdict};
 use propusk_web::{Settings, ValidateResponse};
 
-use crate::cli::{AuditCommand, Cli, Command, KeysCommand, ServeArgs, ValidateArgs, exit};
+use crate::cli::{
+    AuditCommand, Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, ServeArgs,
+    ValidateArgs, exit,
+};
 use crate::config::{self, Resolved};
 use crate::logging;
 
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Migrate => migrate(&settings).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
             Command::Keys(KeysCommand::Rotate) => keys_rotate(&settings).await,
+            Command::Client(ClientCommand::Create(args)) => client_create(&settings, &args).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
@@ -203,6 +207,54 @@ async fn keys_rotate(settings: &Settings) -> u8 {
         }
         Err(e) => {
             eprintln!("propusk: keys rotate: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+async fn client_create(settings: &Settings, a: &ClientCreateArgs) -> u8 {
+    let Some(profile) = propusk_oidc::Profile::parse(&a.profile) else {
+        eprintln!("propusk: --profile must be fapi2 or oidc");
+        return exit::USAGE;
+    };
+    let jwks = match &a.jwks_file {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()))
+        {
+            Ok(v) => Some(v),
+            Err(e) => {
+                eprintln!("propusk: --jwks-file {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        },
+    };
+    let new = propusk_service::oauth::NewClient {
+        org_id: uuid::Uuid::nil(),
+        name: a.name.clone(),
+        profile,
+        sandbox: a.sandbox,
+        redirect_uris: a.redirect_uris.clone(),
+        scopes: a
+            .scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_owned))
+            .collect(),
+        jwks,
+        secret: a.secret,
+        ip_allow: a.ip_allow.clone(),
+    };
+    match propusk_web::create_client(settings, a.org.as_deref(), new).await {
+        Ok(created) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&created).unwrap_or_default()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("propusk: client create: {e}");
             exit::FAILED
         }
     }

@@ -402,7 +402,10 @@ fn keys_rotate_prints_the_new_keys() {
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert!(
-        lines[0].starts_with("ES256 ") && lines[1].starts_with("EdDSA "),
+        lines[0].starts_with("ES256 ")
+            && lines[1].starts_with("EdDSA ")
+            && lines[2].starts_with("PS256 ")
+            && lines[3].starts_with("RS256 "),
         "{out}"
     );
     assert_eq!(

@@ -245,3 +245,88 @@ impl Services {
         Ok(made)
     }
 }
+
+/// The demo partner organization: the demo bank as a company registered
+/// in Propusk, so that `propusk client create --sandbox` has an owner in a
+/// demo data dir. Its head and administrator is the demo account with a
+/// second factor.
+pub const DEMO_PARTNER_OGRN: &str = "1027700000019";
+pub const DEMO_PARTNER_NAME: &str = "АО «Демо-банк»";
+
+impl Services {
+    /// Registers the demo partner organization if it is missing; its id.
+    pub async fn seed_demo_partner(&self) -> Result<Uuid> {
+        use propusk_store::orgs::{self, MemberRow, OrgRow};
+        if let Some(o) = orgs::by_ogrn(&self.db, DEMO_PARTNER_OGRN).await? {
+            return Ok(o.id);
+        }
+        let head = &DEMO_ACCOUNTS[3];
+        let phone = Phone::parse(head.phone).map_err(internal)?;
+        let index = self.vault.blind_index_hex("phone", phone.as_str());
+        let head_id = accounts::find_confirmed_contact(&self.db, ContactChannel::Phone, &index)
+            .await?
+            .map(|c| c.account_id)
+            .ok_or(ServiceError::NotFound)?;
+        let extract = propusk_registries::wire::EgrulExtract {
+            ogrn: DEMO_PARTNER_OGRN.into(),
+            inn: "7700000016".into(),
+            kpp: "770101001".into(),
+            ogrn_date: "2002-07-01".into(),
+            opf: "Акционерное общество".into(),
+            full_name: "Акционерное общество «Демо-банк»".into(),
+            short_name: DEMO_PARTNER_NAME.into(),
+            address: "г. Москва, ул. Демонстрационная, д. 1".into(),
+            region_code: "77".into(),
+            okved_code: "64.19".into(),
+            okved_name: "Денежное посредничество прочее".into(),
+            head: propusk_registries::wire::EgrulHead {
+                last_name: "Кузнецова".into(),
+                first_name: "Елена".into(),
+                middle_name: "Сергеевна".into(),
+                inn: String::new(),
+                position: "Председатель правления".into(),
+            },
+            status: "действующее".into(),
+            termination_date: None,
+        };
+        let now = self.clock.now();
+        let id = Uuid::now_v7();
+        let json = serde_json::to_vec(&extract).map_err(internal)?;
+        let mut tx = self.db.begin().await?;
+        orgs::insert(
+            &mut tx,
+            &OrgRow {
+                id,
+                ogrn: extract.ogrn.clone(),
+                inn: extract.inn.clone(),
+                kpp: extract.kpp.clone(),
+                name: DEMO_PARTNER_NAME.into(),
+                extract: self.vault.seal(
+                    &mut OsRng,
+                    &json,
+                    format!("organization:{id}").as_bytes(),
+                ),
+                head_account_id: head_id,
+                fetched_at: now,
+                created_at: now,
+            },
+        )
+        .await?;
+        orgs::add_member(
+            &mut tx,
+            &MemberRow {
+                org_id: id,
+                account_id: head_id,
+                role: "administrator".into(),
+                added_by: head_id,
+                added_at: now,
+            },
+        )
+        .await?;
+        let event = NewEvent::new(Actor::system(), "demo.partner_seeded")
+            .subject(format!("organization:{id}"));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}

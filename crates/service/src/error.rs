@@ -77,6 +77,9 @@ pub enum ServiceError {
     AccountUnavailable(propusk_core::account::AccountStatus),
     #[error("storage: {0}")]
     Store(#[from] propusk_store::StoreError),
+    /// A protocol error for an OAuth client (RFC 6749 §5.2 and kin).
+    #[error("{0}")]
+    OAuth(propusk_oidc::OAuthError),
     #[error("internal: {0}")]
     Internal(String),
 }

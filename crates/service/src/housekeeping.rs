@@ -1,12 +1,13 @@
 //! Periodic work inside `serve`: erasing accounts whose deletion is due and
 //! dropping data past its retention (sign-in history after 90 days, codes
 //! a day after expiry, delivered messages after 30 days, bank sign-ins
-//! never finished and remembered one-time identifiers once they expire). Every step is an
+//! never finished and remembered one-time identifiers once they expire;
+//! the provider's requests, codes and grants once expired). Every step is an
 //! idempotent conditional statement, so several nodes may run it at once.
 
 use std::time::Duration as StdDuration;
 
-use propusk_store::{bank_links, codes, outbox, seen_once, signin, signing_keys};
+use propusk_store::{bank_links, codes, oauth_grants, outbox, seen_once, signin, signing_keys};
 use time::Duration;
 use tokio::sync::watch;
 
@@ -22,6 +23,8 @@ pub struct Report {
     pub bank_flows_purged: u64,
     pub seen_once_purged: u64,
     pub signing_keys_purged: u64,
+    /// Expired pushed requests, codes, grants and revocation entries.
+    pub oauth_purged: u64,
 }
 
 impl Services {
@@ -35,6 +38,7 @@ impl Services {
             bank_flows_purged: bank_links::purge_flows(&self.db, now).await?,
             seen_once_purged: seen_once::purge(&self.db, now).await?,
             signing_keys_purged: signing_keys::purge(&self.db, now).await?,
+            oauth_purged: oauth_grants::purge(&self.db, now).await?,
         })
     }
 

@@ -31,6 +31,7 @@ pub mod housekeeping;
 pub mod identity;
 mod links;
 pub mod notify;
+pub mod oauth;
 pub mod org;
 pub mod password;
 pub mod profile;
@@ -60,6 +61,8 @@ pub struct Services {
     pub registries: Option<Arc<propusk_registries::connect::Registries>>,
     /// The partner banks that confirm identities, when any are configured.
     pub banks: Option<Arc<confirm::PartnerBanks>>,
+    /// The OpenID provider's per-node caches of keys and clients.
+    pub oauth: Arc<oauth::OAuthCache>,
 }
 
 impl Services {
@@ -109,6 +112,7 @@ impl Services {
             sessions: SessionPolicy::default(),
             registries: None,
             banks: None,
+            oauth: Arc::default(),
         }
     }
 }

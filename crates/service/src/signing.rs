@@ -87,6 +87,7 @@ impl Services {
             out.push((alg, key.kid().to_owned()));
         }
         tx.commit().await?;
+        self.oauth.clear();
         Ok(out)
     }
 

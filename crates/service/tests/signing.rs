@@ -39,18 +39,18 @@ fn verifies(token: &str, jwks: &serde_json::Value) -> bool {
 both_backends! {
     async fn keys_are_made_rotated_and_retired_in_time(tdb: TestDb) {
         let (s, clock) = services(&tdb).await;
-        assert_eq!(s.ensure_signing_keys().await.unwrap(), 2, "ES256 and EdDSA");
+        assert_eq!(s.ensure_signing_keys().await.unwrap(), 4, "ES256, EdDSA, PS256, RS256");
         assert_eq!(s.ensure_signing_keys().await.unwrap(), 0, "once");
         let first = kids(&s.jwks().await.unwrap());
-        assert_eq!(first.len(), 2);
+        assert_eq!(first.len(), 4);
         let claims = serde_json::json!({ "sub": "x", "exp": 4_000_000_000u64 });
         let old_es = s.signing_key(Alg::Es256).await.unwrap().sign("JWT", &claims).unwrap();
         let old_ed = s.signing_key(Alg::EdDsa).await.unwrap().sign("JWT", &claims).unwrap();
 
         let made = s.rotate_signing_keys().await.unwrap();
-        assert_eq!(made.len(), 2);
+        assert_eq!(made.len(), 4);
         let jwks = s.jwks().await.unwrap();
-        assert_eq!(kids(&jwks).len(), 4, "old keys stay published");
+        assert_eq!(kids(&jwks).len(), 8, "old keys stay published");
         assert!(jwks.to_string().find("\"d\"").is_none(), "no private key material");
         assert!(verifies(&old_es, &jwks) && verifies(&old_ed, &jwks), "old tokens still verify");
         let now_es = s.signing_key(Alg::Es256).await.unwrap();
@@ -60,10 +60,10 @@ both_backends! {
 
         clock.advance(Duration::hours(25));
         let jwks = s.jwks().await.unwrap();
-        assert_eq!(kids(&jwks).len(), 2, "retired keys leave the JWKS after a day");
+        assert_eq!(kids(&jwks).len(), 4, "retired keys leave the JWKS after a day");
         assert!(!verifies(&old_es, &jwks));
         let report = s.housekeeping().await.unwrap();
-        assert_eq!(report.signing_keys_purged, 2);
+        assert_eq!(report.signing_keys_purged, 4);
         assert_eq!(s.ensure_signing_keys().await.unwrap(), 0, "the new keys are active");
     }
 }

@@ -414,6 +414,10 @@ pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
                 "DELETE FROM bank_link_log WHERE account_id = $1",
                 "DELETE FROM bank_links WHERE account_id = $1",
                 "DELETE FROM org_members WHERE account_id = $1",
+                "DELETE FROM oauth_consents WHERE account_id = $1",
+                "DELETE FROM oauth_codes WHERE grant_id IN (SELECT id FROM oauth_grants WHERE account_id = $1)",
+                "DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE account_id = $1)",
+                "DELETE FROM oauth_grants WHERE account_id = $1",
             ] {
                 sqlx::query(q).bind(id).execute(&mut *conn).await?;
             }

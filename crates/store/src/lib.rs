@@ -18,6 +18,8 @@ pub mod entrepreneurs;
 mod error;
 pub mod factors;
 pub mod identity;
+pub mod oauth_clients;
+pub mod oauth_grants;
 pub mod orgs;
 pub mod outbox;
 pub mod seen_once;

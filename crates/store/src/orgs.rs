@@ -77,6 +77,14 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Option<OrgRow>> {
     Ok(row.map(org))
 }
 
+pub async fn by_ogrn(db: &Db, ogrn: &str) -> Result<Option<OrgRow>> {
+    const SQL: &str = "SELECT id, ogrn, inn, kpp, name, extract, head_account_id, fetched_at, created_at \
+                       FROM organizations WHERE ogrn = $1";
+    let row: Option<OrgTuple> =
+        on_db!(db, pool => sqlx::query_as(SQL).bind(ogrn).fetch_optional(pool).await?);
+    Ok(row.map(org))
+}
+
 /// A fresh extract from ЕГРЮЛ (the name or KPP may have changed).
 pub async fn refresh(
     tx: &mut Tx,

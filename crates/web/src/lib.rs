@@ -17,6 +17,7 @@ mod jwks;
 mod keys;
 mod metrics;
 mod middleware;
+mod oauth;
 mod org_access;
 mod pages;
 mod server;
@@ -28,7 +29,9 @@ pub use api::validate::ValidateResponse;
 pub use error::{FieldError, WebError};
 pub use i18n::Tr;
 pub use keys::KeyError;
-pub use server::{Running, StartError, build_router, open_database, rotate_keys, start};
+pub use server::{
+    Running, StartError, build_router, create_client, open_database, rotate_keys, start,
+};
 pub use settings::{Settings, SettingsError, parse_public_url};
 pub use state::AppState;
 

@@ -46,6 +46,8 @@ pub struct Running {
     pub addr: SocketAddr,
     pub public_base: String,
     pub db: Db,
+    /// The in-process demo bank's base URL (demo mode).
+    pub demo_bank: Option<String>,
     /// Time from `start` being called to the listener accepting.
     pub startup: Duration,
     stop: watch::Sender<bool>,
@@ -127,6 +129,10 @@ pub async fn start(
         if made > 0 {
             tracing::info!(accounts = made, "demo accounts created");
         }
+        services
+            .seed_demo_partner()
+            .await
+            .map_err(|e| StartError::Internal(format!("demo partner: {e}")))?;
     }
     let made = services
         .ensure_signing_keys()
@@ -139,6 +145,10 @@ pub async fn start(
     services.registries = registries.as_ref().map(|r| r.0.clone());
     let (banks, demo_bank) = partner_banks(&settings, &public_base).await?;
     services.banks = banks;
+    if let Some((bank, _)) = &demo_bank {
+        connect_demo_bank(&services, bank, &public_base).await?;
+    }
+    let demo_bank_url = demo_bank.as_ref().map(|(b, _)| b.config().issuer.clone());
     let state = AppState {
         db: db.clone(),
         settings: Arc::new(settings),
@@ -213,6 +223,7 @@ pub async fn start(
         addr,
         public_base,
         db,
+        demo_bank: demo_bank_url,
         startup: t0.elapsed(),
         stop,
         task,
@@ -247,15 +258,7 @@ fn new_hasher() -> Result<propusk_core::password::Hasher, StartError> {
 /// server if need be (the database is the only shared state). Returns
 /// `(alg, kid)` of the new keys.
 pub async fn rotate_keys(settings: &Settings) -> Result<Vec<(String, String)>, StartError> {
-    let (db, _) = open_database(settings).await?;
-    let vault = load_vault(settings, &db).await?;
-    let services = propusk_service::Services::new(
-        db.clone(),
-        Arc::new(vault),
-        Arc::new(new_hasher()?),
-        Arc::new(propusk_core::time::SystemClock),
-        settings.public_base(settings.listen).as_str().into(),
-    );
+    let (db, services) = offline_services(settings).await?;
     let made = services
         .rotate_signing_keys()
         .await
@@ -265,6 +268,89 @@ pub async fn rotate_keys(settings: &Settings) -> Result<Vec<(String, String)>, S
         .into_iter()
         .map(|(alg, kid)| (alg.as_str().to_owned(), kid))
         .collect())
+}
+
+/// The services for a command run beside (or without) a live server.
+async fn offline_services(
+    settings: &Settings,
+) -> Result<(Db, propusk_service::Services), StartError> {
+    let (db, _) = open_database(settings).await?;
+    let vault = load_vault(settings, &db).await?;
+    let services = propusk_service::Services::new(
+        db.clone(),
+        Arc::new(vault),
+        Arc::new(new_hasher()?),
+        Arc::new(propusk_core::time::SystemClock),
+        settings.public_base(settings.listen).as_str().into(),
+    );
+    Ok((db, services))
+}
+
+/// `propusk client create`. Without `org_ogrn`, a sandbox client goes to
+/// the demo partner organization, if this data dir has one.
+pub async fn create_client(
+    settings: &Settings,
+    org_ogrn: Option<&str>,
+    mut new: propusk_service::oauth::NewClient,
+) -> Result<propusk_service::oauth::CreatedClient, StartError> {
+    let (db, services) = offline_services(settings).await?;
+    let ogrn = match org_ogrn {
+        Some(o) => o,
+        None if new.sandbox => propusk_service::demo::DEMO_PARTNER_OGRN,
+        None => return Err(StartError::Internal("--org OGRN is required".into())),
+    };
+    let org = propusk_store::orgs::by_ogrn(&db, ogrn)
+        .await?
+        .ok_or_else(|| {
+            StartError::Internal(match org_ogrn {
+                Some(o) => format!("no organization with OGRN {o} is registered"),
+                None => {
+                    "--org OGRN is required (this data dir has no demo partner organization)".into()
+                }
+            })
+        })?;
+    new.org_id = org.id;
+    let out = services
+        .create_client(
+            &new,
+            propusk_core::audit::Actor::cli(
+                &std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            ),
+        )
+        .await
+        .map_err(|e| match e {
+            propusk_service::ServiceError::Invalid(p) => StartError::Internal(
+                p.iter()
+                    .map(|x| format!("{}: {}", x.field, x.en))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            other => StartError::Internal(other.to_string()),
+        });
+    db.close().await;
+    out
+}
+
+/// The demo bank becomes a relying party of this Propusk: its fapi2 client
+/// at the demo partner organization, with the bank's current key.
+async fn connect_demo_bank(
+    services: &propusk_service::Services,
+    bank: &propusk_registries::bank::DemoBank,
+    public_base: &str,
+) -> Result<(), StartError> {
+    let fail =
+        |e: propusk_service::ServiceError| StartError::Internal(format!("demo bank client: {e}"));
+    let org = services.seed_demo_partner().await.map_err(fail)?;
+    let jwks = serde_json::json!({ "keys": [bank.rp_key().public_jwk()] });
+    let client_id = services
+        .ensure_demo_bank_client(org, jwks, &bank.rp_redirect_uri())
+        .await
+        .map_err(fail)?;
+    bank.connect_propusk(propusk_registries::bank::RpConfig {
+        issuer: public_base.to_owned(),
+        client_id,
+    });
+    Ok(())
 }
 
 type InProcessEmulator = (propusk_registries::emulator::Emulator, TcpListener);
@@ -384,6 +470,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/jwks", get(crate::jwks::jwks))
+        .merge(crate::oauth::router())
         .route("/assets/{file}", get(assets::serve))
         .merge(api)
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", openapi))

@@ -9,9 +9,13 @@
 //! carries, beside the ID token, an `identity_assertion`: a JWS (typ
 //! `identity-assertion+jwt`) in which the bank states who the customer is
 //! and when it last verified them.
+//!
+//! It is also a relying party of Propusk (`rp`): «Войти через Пропуск» on
+//! its home page, with the FAPI 2.0 profile.
 
 mod keys;
 mod routes;
+mod rp;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,8 +23,9 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 
-pub use keys::{KeyError, SigningKey, random_token, s256};
+pub use keys::{KeyError, SigningKey, new_signing_key, random_token, s256};
 pub use routes::{AssertedPassport, IdentityAssertion};
+pub use rp::{RP_SCOPES, RpConfig};
 
 use crate::population::Population;
 
@@ -58,6 +63,13 @@ struct Inner {
     population: Population,
     key: SigningKey,
     codes: Mutex<HashMap<String, Grant>>,
+    /// As Propusk's client: its `private_key_jwt` key, where Propusk is,
+    /// sign-ins under way, and the last DPoP nonce Propusk gave.
+    rp_key: SigningKey,
+    rp: std::sync::OnceLock<RpConfig>,
+    rp_pending: rp::Pending,
+    rp_nonce: Mutex<Option<String>>,
+    http: reqwest::Client,
 }
 
 #[derive(Debug, Clone)]
@@ -70,8 +82,17 @@ impl DemoBank {
         Ok(DemoBank(Arc::new(Inner {
             config,
             population,
-            key: SigningKey::generate()?,
+            key: new_signing_key()?,
             codes: Mutex::new(HashMap::new()),
+            rp_key: new_signing_key()?,
+            rp: std::sync::OnceLock::new(),
+            rp_pending: Mutex::new(HashMap::new()),
+            rp_nonce: Mutex::new(None),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|_| KeyError::Generate)?,
         })))
     }
 

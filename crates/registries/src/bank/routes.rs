@@ -17,6 +17,9 @@ use crate::population::Person;
 
 pub(super) fn router(bank: DemoBank) -> Router {
     Router::new()
+        .route("/", get(super::rp::home))
+        .route("/rp/start", get(super::rp::start))
+        .route("/rp/callback", get(super::rp::callback))
         .route("/healthz", get(|| async { "ok" }))
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
@@ -45,7 +48,7 @@ async fn discovery(State(bank): State<DemoBank>) -> Json<serde_json::Value> {
 }
 
 async fn jwks(State(bank): State<DemoBank>) -> Json<serde_json::Value> {
-    Json(json!({ "keys": [bank.0.key.jwk.clone()] }))
+    Json(json!({ "keys": [bank.0.key.public_jwk().clone()] }))
 }
 
 /// What `/authorize` is asked, kept through the login form.

@@ -226,7 +226,7 @@ mod tests {
     }
 
     fn keys_of(key: &SigningKey) -> JwkSet {
-        serde_json::from_value(serde_json::json!({ "keys": [key.jwk.clone()] })).unwrap()
+        serde_json::from_value(serde_json::json!({ "keys": [key.public_jwk().clone()] })).unwrap()
     }
 
     /// Signs `claims()` as edited, with its times moved to the real clock
@@ -234,7 +234,7 @@ mod tests {
     fn check(
         edit: impl FnOnce(&mut IdentityAssertion),
     ) -> Result<IdentityAssertion, AssertionError> {
-        let key = SigningKey::generate().unwrap();
+        let key = propusk_registries::bank::new_signing_key().unwrap();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let mut c = claims();
         edit(&mut c);
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn signature_key_and_type_are_checked() {
-        let key = SigningKey::generate().unwrap();
+        let key = propusk_registries::bank::new_signing_key().unwrap();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let mut c = claims();
         c.iat = now;
@@ -305,9 +305,9 @@ mod tests {
             AssertionError::Signature
         );
         // Another key signed it, under the published kid.
-        let other = SigningKey::generate().unwrap();
+        let other = propusk_registries::bank::new_signing_key().unwrap();
         let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
-        header.kid = Some(key.kid.clone());
+        header.kid = Some(key.kid().to_owned());
         header.typ = Some(TYP.into());
         let forged_key = other.sign(TYP, &c).unwrap();
         let forged = format!(
@@ -338,7 +338,7 @@ mod tests {
         );
         // An HS256 token under the bank's kid: the key pins ES256.
         let mut hs = jsonwebtoken::Header::new(Algorithm::HS256);
-        hs.kid = Some(key.kid.clone());
+        hs.kid = Some(key.kid().to_owned());
         hs.typ = Some(TYP.into());
         let hs = jsonwebtoken::encode(
             &hs,

@@ -10,6 +10,8 @@ use propusk_core::Lang;
 use crate::error::WebError;
 use crate::i18n::{Tr, UserLang};
 
+pub mod access;
+pub mod authorize;
 pub mod business;
 pub mod cabinet;
 pub mod confirm;
@@ -73,6 +75,13 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/cabinet/confirm", get(confirm::show).post(confirm::start))
         .route("/cabinet/confirm/callback", get(confirm::callback))
         .route("/cabinet/orgs", get(orgs::show))
+        .route("/cabinet/access", get(access::show))
+        .route("/cabinet/access/revoke", post(access::revoke))
+        .route(
+            "/oauth/authorize",
+            get(authorize::start).post(authorize::start),
+        )
+        .route("/oauth/authorize/decision", post(authorize::decide))
         .route("/cabinet/orgs/register", post(orgs::register))
         .route("/cabinet/orgs/switch", post(orgs::switch))
         .route("/cabinet/orgs/invitations/answer", post(orgs::answer))

@@ -1,0 +1,543 @@
+//! `token BIN SECONDS [DATABASE_URL] [--peer URL CLIENT_ID KEY_FILE]`: the
+//! token endpoint under load, beside its crypto bound, in one run.
+//!
+//! - `client_credentials` with `private_key_jwt` (ES256 assertion, ES256
+//!   JWT access token): per grant the server verifies one signature and
+//!   makes one, plus the shared `jti` replay write.
+//! - `refresh_token` (an `oidc` client, rotated, `private_key_jwt`): one
+//!   verify and one signature (the refresh asks for a scope without
+//!   `openid`, so no ID token), plus the rotation's writes.
+//! - The bound: one P-256 verify plus one P-256 sign, timed on the server's
+//!   core (CPU 0) in the same run, alternating with the server phases.
+//!
+//! The server is pinned to CPU 0, the load generator to CPU 1. Closed loop
+//! with `CONCURRENCY` clients; latency percentiles over every request.
+//! `--peer` runs the same client_credentials load against another provider
+//! (node-oidc-provider: `bench/peer/`), already running on CPU 0.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use propusk_oidc::{Alg, Compact, PublicKey, SigningKey};
+
+const CONCURRENCY: usize = 16;
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// One client's way of authenticating.
+#[derive(Clone)]
+struct Auth {
+    client_id: String,
+    aud: String,
+    key: SigningKey,
+}
+
+static JTI: AtomicU64 = AtomicU64::new(0);
+
+impl Auth {
+    fn assertion(&self) -> Result<String, String> {
+        let n = JTI.fetch_add(1, Ordering::Relaxed);
+        let now = now();
+        self.key
+            .sign(
+                "JWT",
+                &serde_json::json!({
+                    "iss": self.client_id, "sub": self.client_id, "aud": self.aud,
+                    "iat": now, "exp": now + 60, "jti": format!("{}-{n}", std::process::id()),
+                }),
+            )
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The crypto bound on this core: a P-256 verify and a P-256 sign, the
+/// same calls the provider makes per grant.
+struct Bound {
+    verify_key: PublicKey,
+    token: String,
+    signer: SigningKey,
+}
+
+impl Bound {
+    fn new() -> Result<Bound, String> {
+        let client = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
+        let token = client
+            .sign("JWT", &serde_json::json!({"iss": "c", "sub": "c", "aud": "https://p", "exp": 4_000_000_000u64, "jti": "x"}))
+            .map_err(|e| e.to_string())?;
+        Ok(Bound {
+            verify_key: PublicKey::from_jwk(client.public_jwk()).map_err(|e| e.to_string())?,
+            token,
+            signer: SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// Grants' worth of crypto for about `d`; grants per second.
+    fn run(&self, d: Duration) -> (u64, Duration) {
+        let t0 = Instant::now();
+        let mut n = 0u64;
+        while t0.elapsed() < d {
+            for _ in 0..32 {
+                let jws = Compact::parse(&self.token);
+                let ok = jws
+                    .map(|j| self.verify_key.verify(&j).is_ok())
+                    .unwrap_or(false);
+                let at = self.signer.sign(
+                    "at+jwt",
+                    &serde_json::json!({"sub": "c", "exp": 1, "jti": n}),
+                );
+                std::hint::black_box((ok, at.is_ok()));
+                n += 1;
+            }
+        }
+        (n, t0.elapsed())
+    }
+}
+
+/// The form a client sends (by client number), and what it does with an answer.
+type Forms = Arc<dyn Fn(usize) -> Vec<(&'static str, String)> + Send + Sync>;
+type OnOk = Arc<dyn Fn(usize, &serde_json::Value) + Send + Sync>;
+
+struct Load {
+    done: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+/// `concurrency` clients sending `form()` to `url` for about `d`.
+async fn load(
+    http: &reqwest::Client,
+    url: &str,
+    auth: &Auth,
+    forms: Forms,
+    concurrency: usize,
+    d: Duration,
+    on_ok: OnOk,
+) -> Load {
+    let t0 = Instant::now();
+    let errors = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|i| {
+            let (http, url, auth, forms, errors, on_ok) = (
+                http.clone(),
+                url.to_owned(),
+                auth.clone(),
+                forms.clone(),
+                errors.clone(),
+                on_ok.clone(),
+            );
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while t0.elapsed() < d {
+                    let Ok(assertion) = auth.assertion() else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    let mut form = forms(i);
+                    form.push((
+                        "client_assertion_type",
+                        propusk_oidc::assertion::ASSERTION_TYPE.into(),
+                    ));
+                    form.push(("client_assertion", assertion));
+                    let s = Instant::now();
+                    match http.post(&url).form(&form).send().await {
+                        Ok(r) if r.status().is_success() => {
+                            let body: serde_json::Value = r.json().await.unwrap_or_default();
+                            lat.push(s.elapsed());
+                            on_ok(i, &body);
+                        }
+                        Ok(r) => {
+                            let _ = r.bytes().await;
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        if let Ok(l) = t.await {
+            latencies.extend(l);
+        }
+    }
+    Load {
+        done: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed: t0.elapsed(),
+        latencies,
+    }
+}
+
+fn p(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted
+        .get(i)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}
+
+fn register(
+    bin: &str,
+    dir: &std::path::Path,
+    db: Option<&str>,
+    profile: &str,
+    key: &SigningKey,
+) -> Result<String, String> {
+    let jwks = dir.join(format!("bench-{profile}-jwks.json"));
+    std::fs::write(
+        &jwks,
+        serde_json::json!({"keys": [key.public_jwk()]}).to_string(),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut c = std::process::Command::new(bin);
+    c.args([
+        "client",
+        "create",
+        "--sandbox",
+        "--profile",
+        profile,
+        "--name",
+        "bench",
+        "--redirect-uri",
+        "http://127.0.0.1:9/cb",
+        "--scope",
+        "fullname",
+        "--jwks-file",
+    ])
+    .arg(&jwks)
+    .arg("--data-dir")
+    .arg(dir);
+    if let Some(url) = db {
+        c.args(["--database-url", url]);
+    }
+    let out = c.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "client create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    v["client_id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "no client_id".into())
+}
+
+/// A refresh token through the code flow: PKCE, sign-in as a demo person,
+/// approval (remembered after the first), the code exchange.
+async fn refresh_token(base: &str, auth: &Auth) -> Result<String, String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let verifier = format!("{:0>64}", JTI.fetch_add(1, Ordering::Relaxed));
+    let challenge = propusk_oidc::jws::sha256_b64(verifier.as_bytes());
+    let url = format!(
+        "{base}/oauth/authorize?client_id={}&response_type=code&redirect_uri=http://127.0.0.1:9/cb&scope=openid%20fullname&code_challenge={challenge}&code_challenge_method=S256",
+        auth.client_id
+    );
+    let loc = |r: &reqwest::Response| {
+        r.headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let r = http.get(&url).send().await.map_err(|e| e.to_string())?;
+    let stored = loc(&r).ok_or("no redirect to the stored request")?;
+    let csrf_of = |page: &str| -> Option<String> {
+        let at = page.find("name=\"csrf\" value=\"")? + 19;
+        page.get(at..at + 64).map(str::to_owned)
+    };
+    let login_page = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let csrf = csrf_of(&login_page).ok_or("no csrf")?;
+    let r = http
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", "+79000000002"),
+            ("password", "Propusk-Demo-2026"),
+            ("next", stored.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let next = loc(&r).ok_or("sign-in failed")?;
+    let r = http
+        .get(format!("{base}{next}"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let back = if let Some(l) = loc(&r) {
+        l
+    } else {
+        let page = r.text().await.map_err(|e| e.to_string())?;
+        let csrf = csrf_of(&page).ok_or("no csrf on the consent page")?;
+        let field = |name: &str| -> Option<String> {
+            let m = format!("name=\"{name}\" value=\"");
+            let at = page.find(&m)? + m.len();
+            page[at..].split('"').next().map(str::to_owned)
+        };
+        let r = http
+            .post(format!("{base}/oauth/authorize/decision"))
+            .form(&[
+                ("csrf", csrf),
+                ("client_id", field("client_id").ok_or("client_id")?),
+                ("request_uri", field("request_uri").ok_or("request_uri")?),
+                ("decision", "approve".into()),
+                ("remember", "yes".into()),
+            ])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        loc(&r).ok_or("no redirect after approval")?
+    };
+    let code = reqwest::Url::parse(&back)
+        .map_err(|e| e.to_string())?
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .ok_or("no code")?;
+    let body: serde_json::Value = http
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", "http://127.0.0.1:9/cb".into()),
+            ("code_verifier", verifier),
+            (
+                "client_assertion_type",
+                propusk_oidc::assertion::ASSERTION_TYPE.into(),
+            ),
+            ("client_assertion", auth.assertion()?),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    body["refresh_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no refresh token: {body}"))
+}
+
+fn report(name: &str, l: &mut Load, bound_rate: f64) {
+    l.latencies.sort();
+    let rate = l.done as f64 / l.elapsed.as_secs_f64();
+    println!(
+        "{name} {rate:.0} per_s (p50 {:.2} ms, p99 {:.2} ms, errors {}; {:.0}% of the bound {bound_rate:.0}/s)",
+        p(&l.latencies, 0.5),
+        p(&l.latencies, 0.99),
+        l.errors,
+        100.0 * rate / bound_rate
+    );
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let bin = args.first().ok_or("token needs BIN")?;
+    let secs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let db = args.get(2).filter(|a| !a.starts_with("--")).cloned();
+    let peer = args.iter().position(|a| a == "--peer").map(|i| {
+        (
+            args.get(i + 1).cloned(),
+            args.get(i + 2).cloned(),
+            args.get(i + 3).cloned(),
+        )
+    });
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let pinned = cpus >= 2;
+
+    // The bound first, on CPU 0, before anything else runs there.
+    let bound = Bound::new()?;
+    let (bn, bt) = std::thread::scope(|s| {
+        s.spawn(|| {
+            if pinned {
+                let _ = crate::pin_current_thread(0);
+            }
+            bound.run(Duration::from_secs(2))
+        })
+        .join()
+        .unwrap_or((0, Duration::from_secs(1)))
+    });
+    let bound_rate = bn as f64 / bt.as_secs_f64();
+    if pinned {
+        crate::pin_current_thread(1)?;
+    }
+    let backend = if db.is_some() { "postgres" } else { "sqlite" };
+    println!(
+        "token_crypto_bound {bound_rate:.0} per_s (one P-256 verify + one P-256 sign, CPU 0, {:.0} µs)",
+        1e6 / bound_rate
+    );
+
+    let server = crate::spawn_demo_with(bin, pinned.then_some(0), db.as_deref())?;
+    let base = server.base.clone();
+    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
+    let cc_id = register(bin, server.dir(), db.as_deref(), "oidc", &key)?;
+    let cc = Auth {
+        client_id: cc_id,
+        aud: base.clone(),
+        key: key.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let url = format!("{base}/oauth/token");
+        let cc_form: Forms = Arc::new(|_| {
+            vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("scope", "fullname".to_owned()),
+            ]
+        });
+        let noop: OnOk = Arc::new(|_, _| {});
+        // Warm up.
+        load(
+            &http,
+            &url,
+            &cc,
+            cc_form.clone(),
+            CONCURRENCY,
+            Duration::from_secs(1),
+            noop.clone(),
+        )
+        .await;
+        let mut l = load(
+            &http,
+            &url,
+            &cc,
+            cc_form.clone(),
+            CONCURRENCY,
+            Duration::from_secs(secs),
+            noop.clone(),
+        )
+        .await;
+        report(
+            &format!("token_client_credentials_{backend}"),
+            &mut l,
+            bound_rate,
+        );
+
+        // Refresh: one grant per client, rotated on every use.
+        let mut tokens = Vec::new();
+        for _ in 0..CONCURRENCY {
+            tokens.push(refresh_token(&base, &cc).await?);
+        }
+        let tokens = Arc::new(std::sync::Mutex::new(tokens));
+        let (t1, t2) = (tokens.clone(), tokens.clone());
+        let rt_form: Forms = Arc::new(move |i| {
+            let rt = t1.lock().map(|t| t[i].clone()).unwrap_or_default();
+            vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", rt),
+                ("scope", "fullname".to_owned()),
+            ]
+        });
+        let keep: OnOk = Arc::new(move |i, body| {
+            if let (Some(new), Ok(mut t)) = (body["refresh_token"].as_str(), t2.lock()) {
+                t[i] = new.to_owned();
+            }
+        });
+        let mut l = load(
+            &http,
+            &url,
+            &cc,
+            rt_form,
+            CONCURRENCY,
+            Duration::from_secs(secs),
+            keep,
+        )
+        .await;
+        report(
+            &format!("token_refresh_rotated_{backend}"),
+            &mut l,
+            bound_rate,
+        );
+        if let Some(kib) = crate::rss_kib(server.pid) {
+            println!(
+                "token_server_rss_after_load_{backend} {:.1} MB",
+                kib as f64 / 1024.0
+            );
+        }
+
+        if let Some((Some(peer_url), Some(peer_client), Some(peer_key))) = peer.clone() {
+            let pem = std::fs::read(&peer_key).map_err(|e| format!("{peer_key}: {e}"))?;
+            let key = SigningKey::from_pkcs8(Alg::Es256, &pem).map_err(|e| e.to_string())?;
+            let peer_auth = Auth {
+                client_id: peer_client,
+                aud: peer_url.clone(),
+                key,
+            };
+            let url = format!("{peer_url}/token");
+            let form: Forms = Arc::new(|_| {
+                vec![
+                    ("grant_type", "client_credentials".to_owned()),
+                    ("scope", "api".to_owned()),
+                ]
+            });
+            load(
+                &http,
+                &url,
+                &peer_auth,
+                form.clone(),
+                CONCURRENCY,
+                Duration::from_secs(1),
+                noop.clone(),
+            )
+            .await;
+            let mut l = load(
+                &http,
+                &url,
+                &peer_auth,
+                form,
+                CONCURRENCY,
+                Duration::from_secs(secs),
+                noop,
+            )
+            .await;
+            report(
+                "token_client_credentials_node_oidc_provider_in_memory",
+                &mut l,
+                bound_rate,
+            );
+        }
+        Ok::<(), String>(())
+    })?;
+    Ok(())
+}
+
+/// `peer-key DIR`: an ES256 client key for the peer, as `DIR/client.pk8`
+/// (for this tool's `--peer`) and `DIR/client.jwk.json` (for the peer).
+pub fn peer_key(args: &[String]) -> Result<(), String> {
+    let dir = std::path::PathBuf::from(args.first().ok_or("peer-key needs DIR")?);
+    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("client.pk8"), key.pkcs8()).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("client.jwk.json"), key.public_jwk().to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}

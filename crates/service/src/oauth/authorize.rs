@@ -1,0 +1,446 @@
+//! The front channel: pushed (RFC 9126) and direct authorization requests,
+//! sign-in and re-authentication, the consent decision, and the code.
+//!
+//! Every request is stored before any page is shown, a direct one too (it
+//! is then sent on as a `request_uri`): the sign-in and consent pages then
+//! carry only the short reference, the time the request arrived is known
+//! (for `prompt=login`), and the stored request is consumed once, when the
+//! person decides (FAPI 2.0 §5.3.2.2 note 3: not on page load).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use propusk_core::account::TrustLevel;
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_oidc::dpop::Proof;
+use propusk_oidc::request::{self, AuthRequest, RequestError};
+use propusk_oidc::tokens::{
+    CODE_TTL, REQUEST_URI_PREFIX, REQUEST_URI_TTL, random_token, token_hash,
+};
+use propusk_oidc::{ACR_VALUES, ErrorCode, OAuthError, Profile, scopes};
+use propusk_store::oauth_grants::{self, CodeRow, ConsentRow, GrantRow};
+use propusk_store::{accounts, audit};
+use serde::{Deserialize, Serialize};
+use time::Duration;
+use uuid::Uuid;
+
+use super::Client;
+use crate::error::internal;
+use crate::sessions::Current;
+use crate::{Result, ServiceError, Services};
+
+/// How long a grant (and its refresh token) lasts without being revoked.
+pub const GRANT_TTL: Duration = Duration::days(30);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    request: AuthRequest,
+    issued_at: i64,
+}
+
+/// A stored request waiting for the person.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The `request_uri` (what pages carry).
+    pub request_uri: String,
+    pub client: Arc<Client>,
+    pub request: AuthRequest,
+    pub issued_at: i64,
+}
+
+/// Why a request cannot go on.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    /// Show an error page; never redirect (client or redirect URI unproved).
+    Page(OAuthError),
+    /// Send the person back to the client with this URL.
+    Redirect(String),
+}
+
+pub enum Begin {
+    /// A direct request was stored: continue at `/oauth/authorize` with it.
+    Stored {
+        client_id: String,
+        request_uri: String,
+    },
+    Pending(Box<Pending>),
+    Refused(Refusal),
+}
+
+/// What the person sees next.
+pub enum Step {
+    /// Not signed in: to the sign-in page, then back.
+    SignIn,
+    /// Signed in, but `prompt=login` or `max_age` asks for a fresh sign-in.
+    Reauthenticate,
+    Consent(ConsentView),
+    Redirect(String),
+}
+
+/// One line of the consent screen.
+#[derive(Debug, Clone)]
+pub struct ConsentItem {
+    pub scope: &'static str,
+    pub ru: &'static str,
+    pub en: &'static str,
+    /// Whether Propusk holds verified data for it (otherwise nothing is sent).
+    pub available: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsentView {
+    pub client_name: String,
+    pub org_name: String,
+    pub org_ogrn: String,
+    pub sandbox: bool,
+    pub items: Vec<ConsentItem>,
+}
+
+fn request_id(request_uri: &str) -> Option<String> {
+    request_uri
+        .strip_prefix(REQUEST_URI_PREFIX)
+        .filter(|r| r.len() == 43)
+        .map(token_hash)
+}
+
+pub(crate) fn acr(level: Option<TrustLevel>) -> &'static str {
+    match level {
+        None | Some(TrustLevel::Simplified) => ACR_VALUES[0],
+        Some(TrustLevel::Standard) => ACR_VALUES[1],
+        Some(TrustLevel::Confirmed) => ACR_VALUES[2],
+    }
+}
+
+impl Services {
+    async fn store_request(&self, client_id: &str, request: AuthRequest) -> Result<(String, i64)> {
+        let random = random_token().map_err(internal)?;
+        let request_uri = format!("{REQUEST_URI_PREFIX}{random}");
+        let now = self.clock.now();
+        let stored = Stored {
+            request,
+            issued_at: now.unix_timestamp(),
+        };
+        let mut tx = self.db.begin().await?;
+        oauth_grants::insert_request(
+            &mut tx,
+            &token_hash(&random),
+            client_id,
+            &serde_json::to_string(&stored).map_err(internal)?,
+            now + Duration::seconds(REQUEST_URI_TTL),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((request_uri, REQUEST_URI_TTL))
+    }
+
+    /// PAR: checks the pushed request as a whole authorization request and
+    /// stores it. A DPoP proof at PAR binds the future code to its key.
+    pub async fn push_authorization(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<(String, i64)> {
+        let mut req = request::check(params, &client.view(), true).map_err(|e| match e {
+            RequestError::Page(e) => e,
+            RequestError::Redirect { error, .. } => error,
+        })?;
+        if let Some(proof) = dpop {
+            if req.dpop_jkt.as_ref().is_some_and(|j| *j != proof.jkt) {
+                return Err(
+                    OAuthError::request("dpop_jkt differs from the DPoP proof's key").into(),
+                );
+            }
+            req.dpop_jkt = Some(proof.jkt.clone());
+        }
+        self.store_request(&client.id, req).await
+    }
+
+    /// The authorization endpoint's first step.
+    pub async fn begin_authorization(&self, params: &BTreeMap<String, String>) -> Result<Begin> {
+        let page = |d: &str| {
+            Ok(Begin::Refused(Refusal::Page(OAuthError::request(
+                d.to_owned(),
+            ))))
+        };
+        let Some(client_id) = params.get("client_id") else {
+            return page("client_id is required");
+        };
+        let Some(client) = self.client(client_id).await? else {
+            return page("unknown client_id");
+        };
+        if client.disabled {
+            return page("the client is disabled");
+        }
+        if let Some(uri) = params.get("request_uri") {
+            let Some(id) = request_id(uri) else {
+                return page("request_uri is not one of ours");
+            };
+            let Some((owner, stored)) =
+                oauth_grants::request(&self.db, &id, self.clock.now()).await?
+            else {
+                return Ok(Begin::Refused(Refusal::Page(OAuthError::new(
+                    ErrorCode::InvalidRequestUri,
+                    "request_uri is unknown, used or expired",
+                ))));
+            };
+            if owner != client.id {
+                return page("request_uri belongs to another client");
+            }
+            let stored: Stored = serde_json::from_str(&stored).map_err(internal)?;
+            return Ok(Begin::Pending(Box::new(Pending {
+                request_uri: uri.clone(),
+                client,
+                request: stored.request,
+                issued_at: stored.issued_at,
+            })));
+        }
+        let request = match request::check(params, &client.view(), false) {
+            Ok(r) => r,
+            Err(RequestError::Page(e)) => return Ok(Begin::Refused(Refusal::Page(e))),
+            Err(RequestError::Redirect {
+                redirect_uri,
+                state,
+                error,
+            }) => {
+                let url = request::response_url(
+                    &redirect_uri,
+                    self.issuer(),
+                    state.as_deref(),
+                    Err(&error),
+                );
+                return Ok(Begin::Refused(Refusal::Redirect(url)));
+            }
+        };
+        if client.profile == Profile::Fapi2 {
+            // FAPI 2.0 §5.3.2.2-3: pushed requests only. The redirect URI
+            // is proved by now, so the error may go back to it.
+            let e = OAuthError::request("this client must use pushed authorization requests (PAR)");
+            let url = request::response_url(
+                &request.redirect_uri,
+                self.issuer(),
+                request.state.as_deref(),
+                Err(&e),
+            );
+            return Ok(Begin::Refused(Refusal::Redirect(url)));
+        }
+        let (request_uri, _) = self.store_request(&client.id, request).await?;
+        Ok(Begin::Stored {
+            client_id: client.id.clone(),
+            request_uri,
+        })
+    }
+
+    fn refuse(&self, p: &Pending, code: ErrorCode, why: &str) -> Step {
+        let e = OAuthError::new(code, why.to_owned());
+        Step::Redirect(request::response_url(
+            &p.request.redirect_uri,
+            self.issuer(),
+            p.request.state.as_deref(),
+            Err(&e),
+        ))
+    }
+
+    /// What comes next for a pending request and the browser's session.
+    pub async fn authorization_step(&self, p: &Pending, session: Option<&Current>) -> Result<Step> {
+        let prompt = p.request.prompt();
+        let Some(s) = session else {
+            if prompt.none {
+                return Ok(self.refuse(p, ErrorCode::LoginRequired, "no signed-in session"));
+            }
+            return Ok(Step::SignIn);
+        };
+        let signed_at = s.created_at.unix_timestamp();
+        let stale_login = prompt.login && signed_at < p.issued_at;
+        let too_old = p
+            .request
+            .max_age
+            .is_some_and(|m| self.unix_now() - signed_at > m);
+        if stale_login || too_old {
+            if prompt.none {
+                return Ok(self.refuse(p, ErrorCode::LoginRequired, "a fresh sign-in is required"));
+            }
+            return Ok(Step::Reauthenticate);
+        }
+        if prompt.select_account {
+            return Ok(self.refuse(
+                p,
+                ErrorCode::AccountSelectionRequired,
+                "account selection is not offered",
+            ));
+        }
+        let remembered = oauth_grants::consent(&self.db, s.account_id, &p.client.id).await?;
+        let covered = remembered.is_some_and(|c| {
+            p.request
+                .scopes
+                .iter()
+                .all(|r| r == "openid" || c.scopes.split(' ').any(|g| g == r))
+        });
+        if covered && !prompt.consent {
+            let url = self.issue_code(p, s, false).await?;
+            return Ok(Step::Redirect(url));
+        }
+        if prompt.none {
+            return Ok(self.refuse(
+                p,
+                ErrorCode::ConsentRequired,
+                "the person has not approved this client",
+            ));
+        }
+        let available = self.released_scopes(s.account_id).await?;
+        let items = p
+            .request
+            .scopes
+            .iter()
+            .filter_map(|name| scopes::find(name))
+            .map(|sc| ConsentItem {
+                scope: sc.name,
+                ru: sc.ru,
+                en: sc.en,
+                available: available.contains(&sc.name),
+            })
+            .collect();
+        Ok(Step::Consent(ConsentView {
+            client_name: p.client.name.clone(),
+            org_name: p.client.org_name.clone(),
+            org_ogrn: p.client.org_ogrn.clone(),
+            sandbox: p.client.sandbox,
+            items,
+        }))
+    }
+
+    /// The person's answer on the consent screen; returns where to send them.
+    pub async fn decide_authorization(
+        &self,
+        p: &Pending,
+        s: &Current,
+        approve: bool,
+        remember: bool,
+    ) -> Result<String> {
+        if !approve {
+            let id = request_id(&p.request_uri).ok_or(ServiceError::NotFound)?;
+            let now = self.clock.now();
+            let mut tx = self.db.begin().await?;
+            if !oauth_grants::consume_request(&mut tx, &id, now).await? {
+                return Err(ServiceError::LinkInvalid);
+            }
+            let event = NewEvent::new(Actor::citizen(s.account_id), "oauth.denied")
+                .subject(format!("oauth_client:{}", p.client.id))
+                .details(serde_json::json!({ "scope": p.request.scopes.join(" ") }));
+            audit::append(&mut tx, now, &event).await?;
+            tx.commit().await?;
+            let e = OAuthError::new(ErrorCode::AccessDenied, "the person declined");
+            return Ok(request::response_url(
+                &p.request.redirect_uri,
+                self.issuer(),
+                p.request.state.as_deref(),
+                Err(&e),
+            ));
+        }
+        self.issue_code(p, s, remember).await
+    }
+
+    /// The grant and its code, in one transaction with consuming the
+    /// request (a reload or a second tab cannot make a second code).
+    async fn issue_code(&self, p: &Pending, s: &Current, remember: bool) -> Result<String> {
+        let id = request_id(&p.request_uri).ok_or(ServiceError::NotFound)?;
+        let now = self.clock.now();
+        let account = accounts::get(&self.db, s.account_id).await?;
+        let code = random_token().map_err(internal)?;
+        let grant = GrantRow {
+            id: Uuid::now_v7(),
+            client_id: p.client.id.clone(),
+            account_id: s.account_id,
+            session_id: Some(s.id),
+            scope: p.request.scopes.join(" "),
+            dpop_jkt: p.request.dpop_jkt.clone(),
+            auth_time: s.created_at,
+            acr: acr(account.trust_level).to_owned(),
+            created_at: now,
+            expires_at: now + GRANT_TTL,
+            revoked_at: None,
+        };
+        let mut tx = self.db.begin().await?;
+        if !oauth_grants::consume_request(&mut tx, &id, now).await? {
+            return Err(ServiceError::LinkInvalid);
+        }
+        oauth_grants::insert_grant(&mut tx, &grant).await?;
+        oauth_grants::insert_code(
+            &mut tx,
+            &CodeRow {
+                code_hash: token_hash(&code),
+                grant_id: grant.id,
+                redirect_uri: p.request.redirect_uri.clone(),
+                code_challenge: p.request.code_challenge.clone(),
+                nonce: p.request.nonce.clone(),
+                openid: p.request.is_openid(),
+                expires_at: now + Duration::seconds(CODE_TTL),
+            },
+        )
+        .await?;
+        if remember {
+            let mut all: Vec<String> = oauth_grants::consent(&self.db, s.account_id, &p.client.id)
+                .await?
+                .map(|c| scopes::split(&c.scopes))
+                .unwrap_or_default();
+            for sc in &p.request.scopes {
+                if !all.contains(sc) {
+                    all.push(sc.clone());
+                }
+            }
+            oauth_grants::remember_consent(
+                &mut tx,
+                &ConsentRow {
+                    account_id: s.account_id,
+                    client_id: p.client.id.clone(),
+                    scopes: all.join(" "),
+                    granted_at: now,
+                },
+            )
+            .await?;
+        }
+        let event = NewEvent::new(Actor::citizen(s.account_id), "oauth.granted")
+            .subject(format!("oauth_grant:{}", grant.id))
+            .details(serde_json::json!({
+                "client_id": p.client.id, "scope": grant.scope, "remembered": remember,
+            }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(request::response_url(
+            &p.request.redirect_uri,
+            self.issuer(),
+            p.request.state.as_deref(),
+            Ok(&code),
+        ))
+    }
+
+    /// "Доступ организаций": the clients a person approved and remembered.
+    pub async fn remembered_access(&self, account_id: Uuid) -> Result<Vec<(ConsentRow, String)>> {
+        Ok(oauth_grants::consents_of(&self.db, account_id).await?)
+    }
+
+    /// Forgets an approval and revokes every grant the client holds for the
+    /// person: its tokens stop working at once.
+    pub async fn revoke_access(&self, account_id: Uuid, client_id: &str) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let had = oauth_grants::forget_consent(&mut tx, account_id, client_id).await?;
+        let grants = oauth_grants::revoke_grants_of(
+            &mut tx,
+            account_id,
+            client_id,
+            "revoked_by_person",
+            now,
+        )
+        .await?;
+        if !had && grants == 0 {
+            return Err(ServiceError::NotFound);
+        }
+        let event = NewEvent::new(Actor::citizen(account_id), "oauth.access_revoked")
+            .subject(format!("oauth_client:{client_id}"))
+            .details(serde_json::json!({ "grants_revoked": grants }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

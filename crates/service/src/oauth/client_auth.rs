@@ -1,0 +1,145 @@
+//! Client authentication at the token, PAR, introspection and revocation
+//! endpoints (RFC 6749 §2.3, RFC 7523, FAPI 2.0 §5.3.2.1-6): exactly one
+//! method per request; `fapi2` clients only with `private_key_jwt`.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use propusk_oidc::assertion::{self, ASSERTION_TYPE};
+use propusk_oidc::tokens::token_hash;
+use propusk_oidc::{Compact, ErrorCode, OAuthError, Profile};
+use propusk_store::seen_once;
+use time::OffsetDateTime;
+
+use super::Client;
+use crate::{Result, ServiceError, Services};
+
+/// What a request presented.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// From `Authorization: Basic`.
+    pub basic: Option<(String, String)>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub assertion_type: Option<String>,
+    pub assertion: Option<String>,
+}
+
+impl Credentials {
+    /// The form fields of a token-style request.
+    pub fn from_params(
+        params: &std::collections::BTreeMap<String, String>,
+        basic: Option<(String, String)>,
+    ) -> Credentials {
+        let get = |k: &str| params.get(k).cloned();
+        Credentials {
+            basic,
+            client_id: get("client_id"),
+            client_secret: get("client_secret"),
+            assertion_type: get("client_assertion_type"),
+            assertion: get("client_assertion"),
+        }
+    }
+}
+
+fn client_err(why: &str) -> ServiceError {
+    ServiceError::OAuth(OAuthError::client(why.to_owned()))
+}
+
+impl Services {
+    /// The authenticated client, or `invalid_client`; a known client calling
+    /// from outside its IP allow-list gets `access_denied`.
+    pub async fn authenticate_client(&self, c: &Credentials, ip: IpAddr) -> Result<Arc<Client>> {
+        let methods = [
+            c.basic.is_some(),
+            c.client_secret.is_some(),
+            c.assertion.is_some(),
+        ];
+        if methods.iter().filter(|m| **m).count() > 1 {
+            return Err(ServiceError::OAuth(OAuthError::request(
+                "more than one client authentication method",
+            )));
+        }
+        let client = if let Some((id, secret)) = &c.basic {
+            if c.client_id.as_ref().is_some_and(|cid| cid != id) {
+                return Err(ServiceError::OAuth(OAuthError::request(
+                    "client_id differs from the authenticated client",
+                )));
+            }
+            let client = self
+                .client(id)
+                .await?
+                .ok_or_else(|| client_err("unknown client or wrong secret"))?;
+            let ok = client.profile == Profile::Oidc
+                && client
+                    .secret_hash
+                    .as_deref()
+                    .is_some_and(|h| aws_lc_rs_eq(h.as_bytes(), token_hash(secret).as_bytes()));
+            if !ok {
+                return Err(client_err("unknown client or wrong secret"));
+            }
+            client
+        } else if let Some(token) = &c.assertion {
+            if c.assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+                return Err(client_err("client_assertion_type must be jwt-bearer"));
+            }
+            // Whose assertion: its `iss`, checked against its signature next.
+            let iss = Compact::parse(token)
+                .ok()
+                .and_then(|j| j.claim_str("iss").map(str::to_owned))
+                .ok_or_else(|| client_err("client assertion: not a signed JWT with iss"))?;
+            if c.client_id.as_ref().is_some_and(|cid| *cid != iss) {
+                return Err(client_err("client_id differs from the assertion's iss"));
+            }
+            let client = self
+                .client(&iss)
+                .await?
+                .ok_or_else(|| client_err("unknown client"))?;
+            let now = self.unix_now();
+            let checked = assertion::check(
+                token,
+                &client.id,
+                &client.keys,
+                client.allowed_algs(),
+                self.issuer(),
+                now,
+            )?;
+            let until = OffsetDateTime::from_unix_timestamp(checked.exp.max(now) + 60)
+                .map_err(crate::error::internal)?;
+            let mut tx = self.db.begin().await?;
+            let fresh = seen_once::remember(
+                &mut tx,
+                &format!("client_assertion:{}", client.id),
+                &checked.jti,
+                until,
+                self.clock.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            if !fresh {
+                return Err(client_err("client assertion: jti was used before"));
+            }
+            client
+        } else if c.client_secret.is_some() {
+            return Err(client_err(
+                "client_secret_post is not supported; use client_secret_basic or private_key_jwt",
+            ));
+        } else {
+            return Err(client_err("client authentication is required"));
+        };
+        if client.disabled {
+            return Err(client_err("client is disabled"));
+        }
+        if !client.ip_allowed(ip) {
+            return Err(ServiceError::OAuth(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "the client's IP allow-list does not include this address",
+            )));
+        }
+        Ok(client)
+    }
+}
+
+fn aws_lc_rs_eq(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
+}

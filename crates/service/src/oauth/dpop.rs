@@ -1,0 +1,74 @@
+//! DPoP at this provider: server nonces and the shared replay store.
+//!
+//! A nonce is an HMAC (the vault's blind index) of the current minute, so
+//! every node issues and accepts the same ones without sharing state; the
+//! previous minute's stays valid so a nonce handed out at :59 still works.
+
+use propusk_oidc::OAuthError;
+use propusk_oidc::dpop::{self, Expect, Proof};
+use propusk_store::seen_once;
+use time::OffsetDateTime;
+
+use crate::{Result, ServiceError, Services};
+
+const WINDOW: i64 = 60;
+
+impl Services {
+    fn nonce_for(&self, window: i64) -> String {
+        let mac = self.vault.blind_index("dpop-nonce", &window.to_string());
+        hex::encode(&mac[..16])
+    }
+
+    /// The nonce to hand out now (`DPoP-Nonce`).
+    pub fn dpop_nonce(&self) -> String {
+        self.nonce_for(self.unix_now().div_euclid(WINDOW))
+    }
+
+    fn nonce_valid(&self, n: &str) -> bool {
+        let w = self.unix_now().div_euclid(WINDOW);
+        n == self.nonce_for(w) || n == self.nonce_for(w - 1)
+    }
+
+    /// Checks a DPoP proof for `method` on `url` (the endpoint's public
+    /// URL) and remembers its `jti`. `require_nonce` at the authorization
+    /// server's endpoints.
+    pub async fn check_dpop(
+        &self,
+        proof: &str,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        require_nonce: bool,
+    ) -> Result<Proof> {
+        let proof = {
+            let nonce_ok = |n: &str| self.nonce_valid(n);
+            let expect = Expect {
+                method,
+                url,
+                now: self.unix_now(),
+                access_token,
+                nonce_ok: if require_nonce { Some(&nonce_ok) } else { None },
+            };
+            dpop::check(proof, &expect)?
+        };
+        let until = OffsetDateTime::from_unix_timestamp(proof.remember_until())
+            .map_err(crate::error::internal)?;
+        let mut tx = self.db.begin().await?;
+        let fresh = seen_once::remember(
+            &mut tx,
+            &format!("dpop:{}", proof.jkt),
+            &proof.jti,
+            until,
+            self.clock.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        if !fresh {
+            return Err(ServiceError::OAuth(OAuthError::new(
+                propusk_oidc::ErrorCode::InvalidDpopProof,
+                "DPoP proof: jti was used before",
+            )));
+        }
+        Ok(proof)
+    }
+}

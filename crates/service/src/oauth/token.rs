@@ -1,0 +1,355 @@
+//! The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6; FAPI 2.0):
+//! `authorization_code`, `refresh_token` and `client_credentials`.
+
+use std::collections::BTreeMap;
+
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_oidc::dpop::Proof;
+use propusk_oidc::tokens::{
+    ACCESS_TOKEN_TTL, AccessClaims, Cnf, ID_TOKEN_TTL, TYP_ACCESS, random_token, token_hash,
+};
+use propusk_oidc::{Alg, ErrorCode, OAuthError, Profile, pkce, scopes};
+use propusk_store::audit;
+use propusk_store::oauth_grants::{self, CodeUse, GrantRow, RefreshUse};
+use serde::Serialize;
+
+use super::Client;
+use crate::error::internal;
+use crate::{Result, ServiceError, Services};
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+fn grant_err(why: &str) -> ServiceError {
+    ServiceError::OAuth(OAuthError::grant(why.to_owned()))
+}
+
+/// The signing algorithm of access tokens: ES256, the fastest FAPI one.
+pub const ACCESS_TOKEN_ALG: Alg = Alg::Es256;
+
+impl Services {
+    /// One token request from an authenticated client. `dpop`: the checked
+    /// proof, if the request had one.
+    pub async fn token(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<TokenResponse> {
+        if client.profile == Profile::Fapi2 && dpop.is_none() {
+            // FAPI 2.0 §5.3.2.1-4: sender-constrained tokens only.
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "a DPoP proof is required for this client",
+            )
+            .into());
+        }
+        match params.get("grant_type").map(String::as_str) {
+            Some("authorization_code") => self.code_grant(client, params, dpop).await,
+            Some("refresh_token") => self.refresh_grant(client, params, dpop).await,
+            Some("client_credentials") => self.client_credentials(client, params, dpop).await,
+            Some(_) => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "supported: authorization_code, refresh_token, client_credentials",
+            )
+            .into()),
+            None => Err(OAuthError::request("grant_type is required").into()),
+        }
+    }
+
+    async fn code_grant(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<TokenResponse> {
+        let code = params
+            .get("code")
+            .ok_or_else(|| ServiceError::OAuth(OAuthError::request("code is required")))?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let row = match oauth_grants::take_code(&mut tx, &token_hash(code), now).await? {
+            CodeUse::Fresh(row) => row,
+            CodeUse::Replayed(grant_id) => {
+                // RFC 6749 §4.1.2: deny, and revoke what the code produced.
+                oauth_grants::revoke_grant(&mut tx, grant_id, "code_replayed", now).await?;
+                let event = NewEvent::new(Actor::client(&client.id), "oauth.code_replayed")
+                    .subject(format!("oauth_grant:{grant_id}"));
+                audit::append(&mut tx, now, &event).await?;
+                tx.commit().await?;
+                return Err(grant_err(
+                    "the code was used before; its tokens are revoked",
+                ));
+            }
+            CodeUse::Expired => {
+                tx.commit().await?;
+                return Err(grant_err("the code has expired"));
+            }
+            CodeUse::Unknown => return Err(grant_err("unknown code")),
+        };
+        let grant = oauth_grants::get_grant_in(&mut tx, row.grant_id)
+            .await?
+            .ok_or_else(|| internal("code without grant"))?;
+        // Any mismatch leaves the code unused: the transaction rolls back.
+        if grant.client_id != client.id {
+            return Err(grant_err("the code was issued to another client"));
+        }
+        if params.get("redirect_uri") != Some(&row.redirect_uri) {
+            return Err(grant_err(
+                "redirect_uri differs from the authorization request's",
+            ));
+        }
+        pkce::verify(
+            params.get("code_verifier").map(String::as_str),
+            &row.code_challenge,
+        )?;
+        let jkt = match (&grant.dpop_jkt, dpop) {
+            (Some(bound), Some(p)) if *bound == p.jkt => Some(bound.clone()),
+            (Some(_), _) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidDpopProof,
+                    "the DPoP key differs from the one the code is bound to",
+                )
+                .into());
+            }
+            (None, Some(p)) => {
+                oauth_grants::bind_grant_key(&mut tx, grant.id, &p.jkt).await?;
+                Some(p.jkt.clone())
+            }
+            (None, None) => None,
+        };
+        let grant = GrantRow {
+            dpop_jkt: jkt,
+            ..grant
+        };
+        let refresh = random_token().map_err(internal)?;
+        oauth_grants::insert_refresh(&mut tx, &token_hash(&refresh), grant.id, now).await?;
+        let event = NewEvent::new(Actor::client(&client.id), "oauth.token_issued")
+            .subject(format!("oauth_grant:{}", grant.id))
+            .details(serde_json::json!({ "grant_type": "authorization_code" }));
+        audit::append(&mut tx, now, &event).await?;
+        let response = self
+            .tokens_for(
+                client,
+                &grant,
+                &grant.scope,
+                Some(refresh),
+                row.openid,
+                row.nonce.as_deref(),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn refresh_grant(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<TokenResponse> {
+        let token = params
+            .get("refresh_token")
+            .ok_or_else(|| ServiceError::OAuth(OAuthError::request("refresh_token is required")))?;
+        // FAPI 2.0 §5.3.2.1-10: no rotation for fapi2; RFC 9700 §4.14.2:
+        // rotation with reuse detection for the others.
+        let rotate = client.profile == Profile::Oidc;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let grant_id = match oauth_grants::use_refresh(&mut tx, &token_hash(token), rotate, now)
+            .await?
+        {
+            RefreshUse::Ok(g) => g,
+            RefreshUse::Reused(g) => {
+                let grant = oauth_grants::get_grant_in(&mut tx, g).await?;
+                if grant.as_ref().is_some_and(|gr| gr.client_id == client.id) {
+                    oauth_grants::revoke_grant(&mut tx, g, "refresh_token_reused", now).await?;
+                    let event = NewEvent::new(Actor::client(&client.id), "oauth.refresh_reused")
+                        .subject(format!("oauth_grant:{g}"));
+                    audit::append(&mut tx, now, &event).await?;
+                    tx.commit().await?;
+                }
+                return Err(grant_err(
+                    "the refresh token was used before; the grant is revoked",
+                ));
+            }
+            RefreshUse::Unknown => return Err(grant_err("unknown refresh token")),
+        };
+        let grant = oauth_grants::get_grant_in(&mut tx, grant_id)
+            .await?
+            .ok_or_else(|| internal("refresh without grant"))?;
+        if grant.client_id != client.id {
+            return Err(grant_err("the refresh token was issued to another client"));
+        }
+        if grant.revoked_at.is_some() || grant.expires_at <= now {
+            return Err(grant_err("the grant is revoked or expired"));
+        }
+        if let Some(bound) = &grant.dpop_jkt
+            && dpop.map(|p| &p.jkt) != Some(bound)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "the DPoP key differs from the grant's",
+            )
+            .into());
+        }
+        let scope = match params.get("scope") {
+            None => grant.scope.clone(),
+            Some(s) => {
+                let asked = scopes::split(s);
+                let had = scopes::split(&grant.scope);
+                if asked.iter().any(|a| !had.contains(a)) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "scope exceeds the grant",
+                    )
+                    .into());
+                }
+                asked.join(" ")
+            }
+        };
+        let new_refresh = if rotate {
+            let r = random_token().map_err(internal)?;
+            oauth_grants::insert_refresh(&mut tx, &token_hash(&r), grant.id, now).await?;
+            Some(r)
+        } else {
+            None
+        };
+        let event = NewEvent::new(Actor::client(&client.id), "oauth.refreshed")
+            .subject(format!("oauth_grant:{}", grant.id))
+            .details(serde_json::json!({ "rotated": rotate }));
+        audit::append(&mut tx, now, &event).await?;
+        let openid = scopes::split(&scope).iter().any(|s| s == "openid");
+        let response = self
+            .tokens_for(client, &grant, &scope, new_refresh, openid, None)
+            .await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn client_credentials(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<TokenResponse> {
+        let asked = scopes::split(params.get("scope").map(String::as_str).unwrap_or(""));
+        if asked
+            .iter()
+            .any(|s| s == "openid" || !client.scopes.contains(s))
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope not allowed for this client's own access",
+            )
+            .into());
+        }
+        let now = self.unix_now();
+        let keys = self.provider_keys().await?;
+        let claims = AccessClaims {
+            iss: self.issuer().to_owned(),
+            sub: client.id.clone(),
+            aud: self.issuer().to_owned(),
+            client_id: client.id.clone(),
+            exp: now + ACCESS_TOKEN_TTL,
+            iat: now,
+            jti: random_token().map_err(internal)?,
+            scope: asked.join(" "),
+            cnf: dpop.map(|p| Cnf::Jkt { jkt: p.jkt.clone() }),
+            auth_time: None,
+            acr: None,
+            gid: None,
+        };
+        let access_token = keys
+            .signer(ACCESS_TOKEN_ALG)?
+            .sign(TYP_ACCESS, &claims)
+            .map_err(internal)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: if dpop.is_some() { "DPoP" } else { "Bearer" },
+            expires_in: ACCESS_TOKEN_TTL,
+            refresh_token: None,
+            id_token: None,
+            scope: claims.scope,
+        })
+    }
+
+    /// The access token (and ID token) of a grant.
+    async fn tokens_for(
+        &self,
+        client: &Client,
+        grant: &GrantRow,
+        scope: &str,
+        refresh_token: Option<String>,
+        openid: bool,
+        nonce: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let now = self.unix_now();
+        let keys = self.provider_keys().await?;
+        let sub = self.pairwise_sub(&client.sector, grant.account_id);
+        let auth_time = grant.auth_time.unix_timestamp();
+        let claims = AccessClaims {
+            iss: self.issuer().to_owned(),
+            sub: sub.clone(),
+            aud: self.issuer().to_owned(),
+            client_id: client.id.clone(),
+            exp: now + ACCESS_TOKEN_TTL,
+            iat: now,
+            jti: random_token().map_err(internal)?,
+            scope: scope.to_owned(),
+            cnf: grant.dpop_jkt.clone().map(|jkt| Cnf::Jkt { jkt }),
+            auth_time: Some(auth_time),
+            acr: Some(grant.acr.clone()),
+            gid: Some(grant.id.to_string()),
+        };
+        let access_token = keys
+            .signer(ACCESS_TOKEN_ALG)?
+            .sign(TYP_ACCESS, &claims)
+            .map_err(internal)?;
+        let id_token = if openid {
+            let signer = keys.signer(client.id_token_alg)?;
+            let mut id = serde_json::json!({
+                "iss": self.issuer(),
+                "sub": sub,
+                "aud": client.id,
+                "exp": now + ID_TOKEN_TTL,
+                "iat": now,
+                "auth_time": auth_time,
+                "acr": grant.acr,
+                "amr": ["pwd"],
+                "at_hash": signer.at_hash(&access_token),
+            });
+            if let Some(n) = nonce {
+                id["nonce"] = n.into();
+            }
+            if let Some(sid) = grant.session_id {
+                id["sid"] = self.pairwise_sub(&client.sector, sid).into();
+            }
+            Some(signer.sign("JWT", &id).map_err(internal)?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: if grant.dpop_jkt.is_some() {
+                "DPoP"
+            } else {
+                "Bearer"
+            },
+            expires_in: ACCESS_TOKEN_TTL,
+            refresh_token,
+            id_token,
+            scope: scope.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,214 @@
+//! `/oauth/authorize`: the person's side of the authorization code flow.
+//! Sign-in and second factor are the cabinet's own pages (lockout and all);
+//! the consent screen names the organization and each item in plain words.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, RawForm, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect, Response};
+use propusk_oidc::request::params;
+use propusk_service::ServiceError;
+use propusk_service::oauth::authorize::{Begin, ConsentView, Pending, Refusal, Step};
+use propusk_store::sessions::Stage;
+use serde::Deserialize;
+
+use super::{PageCtx, render, service_error};
+use crate::csrf::CsrfForm;
+use crate::error::WebError;
+use crate::session::{Citizen, SessionState, encode_query};
+use crate::state::AppState;
+
+struct Item {
+    text: String,
+    available: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "oauth_consent.html")]
+struct ConsentPage {
+    ctx: PageCtx,
+    client_id: String,
+    request_uri: String,
+    client_name: String,
+    org_name: String,
+    org_ogrn: String,
+    sandbox: bool,
+    items: Vec<Item>,
+}
+
+fn refused(ctx: &PageCtx, e: &propusk_oidc::OAuthError) -> WebError {
+    let lead = match ctx.t.lang {
+        propusk_core::Lang::Ru => "Запрос организации на вход через Пропуск отклонён",
+        propusk_core::Lang::En => "The organization's sign-in request was refused",
+    };
+    WebError::BadRequest {
+        detail: format!("{lead}: {} ({})", e.description, e.code.as_str()),
+    }
+}
+
+fn continue_url(p: &Pending) -> String {
+    format!(
+        "/oauth/authorize?client_id={}&request_uri={}",
+        encode_query(&p.client.id),
+        encode_query(&p.request_uri)
+    )
+}
+
+async fn pending(
+    state: &AppState,
+    ctx: &PageCtx,
+    params: &BTreeMap<String, String>,
+) -> Result<Result<Pending, Response>, WebError> {
+    match state
+        .services
+        .begin_authorization(params)
+        .await
+        .map_err(service_error)?
+    {
+        Begin::Pending(p) => Ok(Ok(*p)),
+        Begin::Stored {
+            client_id,
+            request_uri,
+        } => Ok(Err(Redirect::to(&format!(
+            "/oauth/authorize?client_id={}&request_uri={}",
+            encode_query(&client_id),
+            encode_query(&request_uri)
+        ))
+        .into_response())),
+        Begin::Refused(Refusal::Page(e)) => Err(refused(ctx, &e)),
+        Begin::Refused(Refusal::Redirect(url)) => Ok(Err(Redirect::to(&url).into_response())),
+    }
+}
+
+/// GET with the query, or POST with a form (OIDC Core §3.1.2.1).
+pub async fn start(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    method: Method,
+    Query(query): Query<Vec<(String, String)>>,
+    parts: axum::http::Extensions,
+    RawForm(body): RawForm,
+) -> Result<Response, WebError> {
+    let pairs: Vec<(String, String)> = if method == Method::POST {
+        serde_urlencoded::from_bytes(&body).map_err(|e| WebError::BadRequest {
+            detail: e.to_string(),
+        })?
+    } else {
+        query
+    };
+    let params = params(pairs).map_err(|e| refused(&ctx, &e))?;
+    let p = match pending(&state, &ctx, &params).await? {
+        Ok(p) => p,
+        Err(res) => return Ok(res),
+    };
+    let session = match parts.get::<SessionState>() {
+        Some(SessionState::Signed(c)) if c.stage == Stage::Full => Some(*c),
+        Some(SessionState::Unavailable) => {
+            return Err(WebError::Unavailable("session store".into()));
+        }
+        _ => None,
+    };
+    let login = format!("/login?next={}", encode_query(&continue_url(&p)));
+    match state
+        .services
+        .authorization_step(&p, session.as_ref())
+        .await
+        .map_err(service_error)?
+    {
+        Step::SignIn => Ok(Redirect::to(&login).into_response()),
+        Step::Reauthenticate => {
+            if let Some(c) = &session {
+                state.services.sign_out(c).await.map_err(service_error)?;
+            }
+            Ok(Redirect::to(&login).into_response())
+        }
+        Step::Redirect(url) => Ok(Redirect::to(&url).into_response()),
+        Step::Consent(view) => consent_page(ctx, &p, view),
+    }
+}
+
+fn consent_page(ctx: PageCtx, p: &Pending, view: ConsentView) -> Result<Response, WebError> {
+    let lang = ctx.t.lang;
+    let items = view
+        .items
+        .into_iter()
+        .map(|i| Item {
+            text: match lang {
+                propusk_core::Lang::Ru => i.ru,
+                propusk_core::Lang::En => i.en,
+            }
+            .to_owned(),
+            available: i.available,
+        })
+        .collect();
+    let mut res = render(&ConsentPage {
+        ctx,
+        client_id: p.client.id.clone(),
+        request_uri: p.request_uri.clone(),
+        client_name: view.client_name,
+        org_name: view.org_name,
+        org_ogrn: view.org_ogrn,
+        sandbox: view.sandbox,
+        items,
+    })?;
+    // The decision answers with a redirect to the client: the form's CSP
+    // must allow that origin (form-action covers redirects).
+    let csp = crate::middleware::security::csp_with_form_targets(&p.client.redirect_origins());
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        res.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(res)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    request_uri: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    remember: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Citizen(current): Citizen,
+    CsrfForm(form): CsrfForm<DecisionForm>,
+) -> Result<Response, WebError> {
+    let mut params = BTreeMap::new();
+    params.insert("client_id".to_owned(), form.client_id);
+    params.insert("request_uri".to_owned(), form.request_uri);
+    let p = match pending(&state, &ctx, &params).await? {
+        Ok(p) => p,
+        Err(res) => return Ok(res),
+    };
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => {
+            return Err(WebError::BadRequest {
+                detail: "decision".into(),
+            });
+        }
+    };
+    match state
+        .services
+        .decide_authorization(&p, &current, approve, form.remember.is_some())
+        .await
+    {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(ServiceError::LinkInvalid) => Err(refused(
+            &ctx,
+            &propusk_oidc::OAuthError::new(
+                propusk_oidc::ErrorCode::InvalidRequestUri,
+                "the request was already answered or has expired",
+            ),
+        )),
+        Err(e) => Err(service_error(e)),
+    }
+}

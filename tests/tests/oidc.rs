@@ -1,0 +1,577 @@
+//! The OpenID provider end to end, on both databases, through a real
+//! client library (`openidconnect`) where one fits: the FAPI 2.0 flow (PAR,
+//! PKCE, private_key_jwt, DPoP with nonces), the plain-OIDC sandbox flow
+//! (client_secret_basic, RS256, rotated refresh tokens with reuse
+//! detection), client_credentials, introspection, revocation, key rotation,
+//! and a refusal for each MUST.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse,
+};
+use propusk_e2e::oidc::{
+    ASSERTION_TYPE, DpopHttp, assertion, authorize_as, client_key, create_client, new_client,
+    proof, url_query,
+};
+use propusk_e2e::{TestApp, both_backends, client};
+use propusk_oidc::{Alg, Profile};
+use serde_json::Value;
+
+const VOLKOVA: &str = "+79000000002";
+const DEMO_PASSWORD: &str = "Propusk-Demo-2026";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+async fn demo_app(tdb: propusk_testkit::TestDb) -> TestApp {
+    TestApp::spawn_with(tdb, |s| s.demo = true).await
+}
+
+/// POSTs a form with an optional DPoP proof, following one nonce request.
+async fn post_dpop(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, String)],
+    key: Option<&propusk_oidc::SigningKey>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let http = client();
+    let url = app.url(path);
+    let mut nonce: Option<String> = None;
+    for _ in 0..2 {
+        let mut r = http.post(&url).form(form);
+        if let Some(k) = key {
+            r = r.header("DPoP", proof(k, "POST", &url, nonce.as_deref(), None));
+        }
+        let res = r.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if status == 400 && body["error"] == "use_dpop_nonce" && nonce.is_none() {
+            nonce = headers
+                .get("dpop-nonce")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert!(nonce.is_some(), "a nonce comes with use_dpop_nonce");
+            continue;
+        }
+        return (status, headers, body);
+    }
+    unreachable!()
+}
+
+struct Fapi {
+    client_id: String,
+    key: propusk_oidc::SigningKey,
+    dpop: propusk_oidc::SigningKey,
+}
+
+impl Fapi {
+    async fn new(app: &TestApp, scopes: &[&str]) -> Fapi {
+        let (key, jwks) = client_key(Alg::Es256);
+        let created = create_client(
+            app,
+            new_client(Profile::Fapi2, REDIRECT, scopes, Some(jwks)),
+        )
+        .await;
+        assert!(created.client_secret.is_none());
+        Fapi {
+            client_id: created.client_id,
+            key,
+            dpop: propusk_oidc::SigningKey::generate(Alg::EdDsa).unwrap(),
+        }
+    }
+
+    fn auth(&self, app: &TestApp) -> Vec<(&'static str, String)> {
+        vec![
+            ("client_assertion_type", ASSERTION_TYPE.into()),
+            (
+                "client_assertion",
+                assertion(&self.key, &self.client_id, &app.base),
+            ),
+        ]
+    }
+
+    async fn par(
+        &self,
+        app: &TestApp,
+        extra: &[(&'static str, String)],
+        challenge: &str,
+    ) -> (u16, Value) {
+        let mut form = self.auth(app);
+        form.extend([
+            ("client_id", self.client_id.clone()),
+            ("response_type", "code".into()),
+            ("redirect_uri", REDIRECT.into()),
+            ("scope", "openid fullname snils".into()),
+            ("state", "st-1".into()),
+            ("nonce", "n-1".into()),
+            ("code_challenge", challenge.into()),
+            ("code_challenge_method", "S256".into()),
+        ]);
+        for (k, v) in extra {
+            form.retain(|(x, _)| x != k);
+            form.push((k, v.clone()));
+        }
+        let (status, _, body) = post_dpop(app, "/oauth/par", &form, Some(&self.dpop)).await;
+        (status, body)
+    }
+
+    /// PAR, sign-in, consent: the code.
+    async fn code(&self, app: &TestApp, browser: &reqwest::Client, challenge: &str) -> String {
+        let (status, body) = self.par(app, &[], challenge).await;
+        assert_eq!(status, 201, "{body}");
+        assert!(body["expires_in"].as_i64().unwrap() < 600);
+        let request_uri = body["request_uri"].as_str().unwrap();
+        let url = format!(
+            "{}/oauth/authorize?client_id={}&request_uri={}",
+            app.base, self.client_id, request_uri
+        );
+        let back = authorize_as(app, browser, &url, VOLKOVA, DEMO_PASSWORD, false).await;
+        assert!(back.starts_with(REDIRECT), "{back}");
+        assert_eq!(url_query(&back, "state").as_deref(), Some("st-1"));
+        assert_eq!(
+            url_query(&back, "iss").as_deref(),
+            Some(app.base.as_str()),
+            "RFC 9207 iss"
+        );
+        url_query(&back, "code").unwrap()
+    }
+
+    async fn token(&self, app: &TestApp, extra: &[(&'static str, String)]) -> (u16, Value) {
+        let mut form = self.auth(app);
+        form.extend_from_slice(extra);
+        let (status, headers, body) = post_dpop(app, "/oauth/token", &form, Some(&self.dpop)).await;
+        if status == 200 {
+            assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+        }
+        (status, body)
+    }
+}
+
+async fn userinfo(app: &TestApp, dpop: &propusk_oidc::SigningKey, at: &str) -> (u16, Value) {
+    let url = app.url("/oauth/userinfo");
+    let res = client()
+        .get(&url)
+        .header("Authorization", format!("DPoP {at}"))
+        .header("DPoP", proof(dpop, "GET", &url, None, Some(at)))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn discover(app: &TestApp) -> CoreProviderMetadata {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+        .await
+        .unwrap()
+}
+
+both_backends! {
+    async fn fapi2_code_flow_with_par_pkce_private_key_jwt_and_dpop(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let rp = Fapi::new(&app, &["fullname", "snils"]).await;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let browser = client();
+        let code = rp.code(&app, &browser, challenge.as_str()).await;
+
+        // The exchange through openidconnect, which checks the ID token
+        // (ES256, against Discovery's JWKS), its nonce and at_hash.
+        let meta = discover(&app).await;
+        let oidc = CoreClient::from_provider_metadata(meta, ClientId::new(rp.client_id.clone()), None)
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let http = DpopHttp::new(rp.dpop.clone());
+        let tokens = oidc
+            .exchange_code(AuthorizationCode::new(code.clone()))
+            .unwrap()
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.secret().clone()))
+            .add_extra_param("client_assertion_type", ASSERTION_TYPE)
+            .add_extra_param("client_assertion", assertion(&rp.key, &rp.client_id, &app.base))
+            .request_async(&http)
+            .await
+            .unwrap();
+        let id_token = tokens.id_token().expect("an ID token");
+        let claims = id_token
+            .claims(&oidc.id_token_verifier(), &Nonce::new("n-1".into()))
+            .unwrap();
+        let sub = claims.subject().as_str().to_owned();
+        assert_eq!(claims.auth_context_ref().unwrap().as_str(), "urn:propusk:loa:standard");
+        assert!(claims.auth_time().is_some());
+        assert!(format!("{:?}", tokens.token_type()).to_lowercase().contains("dpop"));
+        let at = tokens.access_token().secret().clone();
+        assert!(tokens.refresh_token().is_some());
+
+        // A replayed code is refused.
+        let (status, body) = rp.token(&app, &[("grant_type", "authorization_code".into()), ("code", code.clone()), ("redirect_uri", REDIRECT.into()), ("code_verifier", verifier.secret().clone())]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+        // ... and what the code produced is revoked with it.
+        let (status, _) = userinfo(&app, &rp.dpop, &at).await;
+        assert_eq!(status, 401, "tokens of a replayed code stop working");
+
+        // A second round for the rest.
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let code = rp.code(&app, &browser, challenge.as_str()).await;
+        let (status, body) = rp.token(&app, &[("grant_type", "authorization_code".into()), ("code", code), ("redirect_uri", REDIRECT.into()), ("code_verifier", verifier.secret().clone())]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["token_type"], "DPoP");
+        let at = body["access_token"].as_str().unwrap().to_owned();
+        let rt = body["refresh_token"].as_str().unwrap().to_owned();
+
+        // UserInfo with the DPoP-bound token: the same pairwise sub, verified data.
+        let (status, info) = userinfo(&app, &rp.dpop, &at).await;
+        assert_eq!(status, 200, "{info}");
+        assert_eq!(info["sub"], sub);
+        assert_eq!(info["family_name"], "Волкова");
+        assert_eq!(info["snils"], "145-678-932 12");
+        assert!(info.get("inn").is_none(), "only what the scopes name");
+        // As a Bearer token, or with another key's proof, it is refused.
+        let url = app.url("/oauth/userinfo");
+        let res = client().get(&url).header("Authorization", format!("Bearer {at}")).send().await.unwrap();
+        assert_eq!(res.status(), 401);
+        let other = propusk_oidc::SigningKey::generate(Alg::Es256).unwrap();
+        assert_eq!(userinfo(&app, &other, &at).await.0, 401);
+        let wrong_ath = client().get(&url).header("Authorization", format!("DPoP {at}"))
+            .header("DPoP", proof(&rp.dpop, "GET", &url, None, Some("another token"))).send().await.unwrap();
+        assert_eq!(wrong_ath.status(), 401);
+        assert!(wrong_ath.headers().get("www-authenticate").unwrap().to_str().unwrap().starts_with("DPoP"));
+
+        // Refresh: bound to the client and its DPoP key, not rotated.
+        let (status, body) = rp.token(&app, &[("grant_type", "refresh_token".into()), ("refresh_token", rt.clone())]).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("refresh_token").is_none(), "FAPI 2.0: not rotated");
+        let (status, _) = rp.token(&app, &[("grant_type", "refresh_token".into()), ("refresh_token", rt.clone())]).await;
+        assert_eq!(status, 200, "the same refresh token keeps working");
+        let thief = Fapi { client_id: rp.client_id.clone(), key: rp.key.clone(), dpop: other.clone() };
+        let (status, body) = thief.token(&app, &[("grant_type", "refresh_token".into()), ("refresh_token", rt.clone())]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_dpop_proof")), "another DPoP key");
+
+        // Introspection describes the caller's token with its cnf.
+        let mut form = rp.auth(&app);
+        form.push(("token", at.clone()));
+        let (status, _, intro) = post_dpop(&app, "/oauth/introspect", &form, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(intro["active"], true);
+        assert_eq!(intro["cnf"]["jkt"], rp.dpop.kid());
+        // Revoking the refresh token revokes the grant and its access tokens.
+        let mut form = rp.auth(&app);
+        form.push(("token", rt.clone()));
+        let (status, _, _) = post_dpop(&app, "/oauth/revoke", &form, None).await;
+        assert_eq!(status, 200);
+        let mut form = rp.auth(&app);
+        form.push(("token", at.clone()));
+        let (_, _, intro) = post_dpop(&app, "/oauth/introspect", &form, None).await;
+        assert_eq!(intro, serde_json::json!({"active": false}));
+        assert_eq!(userinfo(&app, &rp.dpop, &at).await.0, 401);
+        let (status, _) = rp.token(&app, &[("grant_type", "refresh_token".into()), ("refresh_token", rt)]).await;
+        assert_eq!(status, 400);
+        // Unknown tokens: still 200 (RFC 7009 §2.2).
+        let mut form = rp.auth(&app);
+        form.push(("token", "nonsense".into()));
+        assert_eq!(post_dpop(&app, "/oauth/revoke", &form, None).await.0, 200);
+        app.shutdown().await;
+    }
+
+    async fn oidc_sandbox_client_with_an_ordinary_library(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let created = create_client(&app, new_client(Profile::Oidc, REDIRECT, &["fullname", "birthdate"], None)).await;
+        let secret = created.client_secret.clone().unwrap();
+        let meta = discover(&app).await;
+        let oidc = CoreClient::from_provider_metadata(meta, ClientId::new(created.client_id.clone()), Some(ClientSecret::new(secret)))
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = oidc
+            .authorize_url(
+                openidconnect::AuthenticationFlow::<openidconnect::core::CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("fullname".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let browser = client();
+        let back = authorize_as(&app, &browser, url.as_str(), VOLKOVA, DEMO_PASSWORD, true).await;
+        assert_eq!(url_query(&back, "state").as_deref(), Some(state.secret().as_str()));
+        let code = url_query(&back, "code").unwrap();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let tokens = oidc
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .unwrap();
+        let claims = tokens.id_token().unwrap().claims(&oidc.id_token_verifier(), &nonce).unwrap();
+        assert!(!claims.subject().as_str().is_empty());
+        let header: Value = serde_json::from_slice(
+            &base64_url(tokens.id_token().unwrap().to_string().split('.').next().unwrap()),
+        ).unwrap();
+        assert_eq!(header["alg"], "RS256", "oidc clients get RS256 ID tokens");
+        assert_eq!(format!("{:?}", tokens.token_type()), "Bearer");
+
+        // Rotation: every refresh gives a new refresh token...
+        let rt1 = tokens.refresh_token().unwrap().clone();
+        let next = oidc.exchange_refresh_token(&rt1).unwrap().request_async(&http).await.unwrap();
+        let rt2 = next.refresh_token().unwrap().clone();
+        assert_ne!(rt1.secret(), rt2.secret());
+        // ... and presenting a used one revokes the whole grant.
+        assert!(oidc.exchange_refresh_token(&rt1).unwrap().request_async(&http).await.is_err());
+        assert!(
+            oidc.exchange_refresh_token(&RefreshToken::new(rt2.secret().clone())).unwrap().request_async(&http).await.is_err(),
+            "the newest refresh token dies with the grant"
+        );
+
+        // Remembered approval: a second sign-in skips the consent screen.
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let (url, _, _) = oidc
+            .authorize_url(openidconnect::AuthenticationFlow::<openidconnect::core::CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("fullname".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let res = browser.get(url.as_str()).send().await.unwrap();
+        let stored = propusk_e2e::bank::location(&res);
+        let res = browser.get(app.url(&stored)).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert!(propusk_e2e::bank::location(&res).starts_with(REDIRECT), "no consent screen the second time");
+        // «Доступ организаций» lists it; revoking forgets it.
+        let page = browser.get(app.url("/cabinet/access")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Тестовый банк"), "{page}");
+        let csrf = propusk_e2e::pages::csrf_of(&page);
+        let res = browser.post(app.url("/cabinet/access/revoke")).form(&[("csrf", csrf.as_str()), ("client_id", created.client_id.as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let page = browser.get(app.url("/cabinet/access")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("access-none"));
+
+        // A wrong secret: 401 with a Basic challenge.
+        let res = client().post(app.url("/oauth/token")).basic_auth(&created.client_id, Some("wrong"))
+            .form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+        assert_eq!(res.status(), 401);
+        assert!(res.headers().get("www-authenticate").unwrap().to_str().unwrap().starts_with("Basic"));
+        app.shutdown().await;
+    }
+
+    async fn client_credentials_and_the_refusals_each_must_has(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let rp = Fapi::new(&app, &["fullname", "snils"]).await;
+        let (status, body) = rp.token(&app, &[("grant_type", "client_credentials".into())]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["token_type"], "DPoP");
+        assert!(body.get("refresh_token").is_none());
+        // Without DPoP a fapi2 client gets nothing.
+        let mut form = rp.auth(&app);
+        form.push(("grant_type", "client_credentials".into()));
+        let (status, _, body) = post_dpop(&app, "/oauth/token", &form, None).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_dpop_proof")));
+        // ROPC is not a grant here.
+        let (status, body) = rp.token(&app, &[("grant_type", "password".into())]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
+
+        // Client assertions: wrong aud, replayed jti, alg none, HS256.
+        let url = app.url("/oauth/token");
+        let mut form0 = rp.auth(&app);
+        form0.push(("grant_type", "client_credentials".into()));
+        let nonce = post_dpop(&app, "/oauth/token", &form0, Some(&rp.dpop)).await.1.get("dpop-nonce").unwrap().to_str().unwrap().to_owned();
+        let send = |assertion: String| {
+            let url = url.clone();
+            let dpop = rp.dpop.clone();
+            let nonce = nonce.clone();
+            async move {
+                let form = vec![("grant_type", "client_credentials".to_owned()), ("client_assertion_type", ASSERTION_TYPE.to_owned()), ("client_assertion", assertion)];
+                let r = client().post(&url).form(&form).header("DPoP", proof(&dpop, "POST", &url, Some(&nonce), None)).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap())
+            }
+        };
+        for aud in [format!("{}/oauth/token", app.base), "https://elsewhere.example".to_owned()] {
+            let (status, body) = send(assertion(&rp.key, &rp.client_id, &aud)).await;
+            assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "aud {aud}");
+        }
+        let once = assertion(&rp.key, &rp.client_id, &app.base);
+        let _ = post_dpop(&app, "/oauth/token", &[("grant_type", "client_credentials".into()), ("client_assertion_type", ASSERTION_TYPE.into()), ("client_assertion", once.clone())], Some(&rp.dpop)).await;
+        let (status, body) = send(once).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "replayed jti");
+        let b64 = |v: &Value| base64_url_encode(v.to_string().as_bytes());
+        let claims = serde_json::json!({"iss": rp.client_id, "sub": rp.client_id, "aud": app.base, "exp": propusk_e2e::oidc::now() + 60, "jti": "x1"});
+        for header in [serde_json::json!({"alg": "none"}), serde_json::json!({"alg": "HS256", "kid": rp.key.kid()})] {
+            let (status, _) = send(format!("{}.{}.{}", b64(&header), b64(&claims), "AAAA")).await;
+            assert_eq!(status, 401, "{header}");
+        }
+
+        // DPoP proofs: wrong htm, wrong htu, stale iat, private key in jwk.
+        let form = |rp: &Fapi| { let mut f = rp.auth(&app); f.push(("grant_type", "client_credentials".into())); f };
+        let bad_proofs = [
+            propusk_oidc::dpop::make_proof(&rp.dpop, "GET", &url, propusk_e2e::oidc::now(), &propusk_e2e::oidc::jti(), None, Some(&nonce)).unwrap(),
+            propusk_oidc::dpop::make_proof(&rp.dpop, "POST", &app.url("/oauth/par"), propusk_e2e::oidc::now(), &propusk_e2e::oidc::jti(), None, Some(&nonce)).unwrap(),
+            propusk_oidc::dpop::make_proof(&rp.dpop, "POST", &url, propusk_e2e::oidc::now() - 3600, &propusk_e2e::oidc::jti(), None, Some(&nonce)).unwrap(),
+            {
+                let ec = propusk_oidc::SigningKey::generate(Alg::Es256).unwrap();
+                let good = propusk_oidc::dpop::make_proof(&ec, "POST", &url, propusk_e2e::oidc::now(), &propusk_e2e::oidc::jti(), None, Some(&nonce)).unwrap();
+                let parts: Vec<&str> = good.split('.').collect();
+                let mut header: Value = serde_json::from_slice(&base64_url(parts[0])).unwrap();
+                header["jwk"]["d"] = "AAAA".into();
+                format!("{}.{}.{}", b64(&header), parts[1], parts[2])
+            },
+        ];
+        for (i, p) in bad_proofs.into_iter().enumerate() {
+            let r = client().post(&url).form(&form(&rp)).header("DPoP", p).send().await.unwrap();
+            assert_eq!(r.status(), 400, "proof {i}");
+            assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_dpop_proof", "proof {i}");
+        }
+
+        // PAR: an unregistered redirect URI, plain PKCE, a scope not allowed.
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let (status, body) = rp.par(&app, &[("redirect_uri", "http://127.0.0.1:9/other".into())], challenge.as_str()).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+        let (status, body) = rp.par(&app, &[("code_challenge_method", "plain".into())], challenge.as_str()).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+        let (status, body) = rp.par(&app, &[("scope", "openid inn".into())], challenge.as_str()).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
+        // A fapi2 client's request without PAR goes back with an error.
+        let direct = format!(
+            "/oauth/authorize?client_id={}&response_type=code&redirect_uri={}&scope=openid&code_challenge={}&code_challenge_method=S256&state=s9",
+            rp.client_id, REDIRECT, challenge.as_str()
+        );
+        let res = client().get(app.url(&direct)).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let back = propusk_e2e::bank::location(&res);
+        assert!(back.starts_with(REDIRECT));
+        assert_eq!(url_query(&back, "error").as_deref(), Some("invalid_request"));
+        assert_eq!(url_query(&back, "state").as_deref(), Some("s9"));
+        assert_eq!(url_query(&back, "iss").as_deref(), Some(app.base.as_str()));
+        // An unregistered redirect URI is never redirected to.
+        let evil = direct.replace(REDIRECT, "https://evil.example/cb");
+        let res = client().get(app.url(&evil)).send().await.unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(res.headers().get("location").is_none());
+
+        // Wrong or missing PKCE verifier.
+        let browser = client();
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let code = rp.code(&app, &browser, challenge.as_str()).await;
+        let exchange = |v: Option<String>| {
+            let mut f = vec![("grant_type", "authorization_code".to_owned()), ("code", code.clone()), ("redirect_uri", REDIRECT.to_owned())];
+            if let Some(v) = v { f.push(("code_verifier", v)); }
+            f
+        };
+        let (_, wrong) = PkceCodeChallenge::new_random_sha256();
+        assert_eq!(rp.token(&app, &exchange(Some(wrong.secret().clone()))).await.1["error"], "invalid_grant");
+        assert_eq!(rp.token(&app, &exchange(None)).await.1["error"], "invalid_grant");
+        let (status, _) = rp.token(&app, &exchange(Some(verifier.secret().clone()))).await;
+        assert_eq!(status, 200, "the right verifier still works");
+
+        // An IP allow-list that excludes loopback.
+        let (key, jwks) = client_key(Alg::Es256);
+        let mut new = new_client(Profile::Fapi2, REDIRECT, &[], Some(jwks));
+        new.ip_allow = vec!["10.0.0.0/8".into()];
+        let fenced = create_client(&app, new).await;
+        let fenced = Fapi { client_id: fenced.client_id, key, dpop: rp.dpop.clone() };
+        let (status, body) = fenced.token(&app, &[("grant_type", "client_credentials".into())]).await;
+        assert_eq!((status, body["error"].as_str()), (403, Some("access_denied")));
+        app.shutdown().await;
+    }
+
+    async fn discovery_names_what_exists_and_rotation_keeps_old_tokens_valid(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let doc: Value = app.get("/.well-known/openid-configuration").await.json().await.unwrap();
+        assert_eq!(doc["issuer"], app.base.as_str());
+        assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+        assert!(doc["id_token_signing_alg_values_supported"].as_array().unwrap().iter().any(|a| a == "RS256"));
+        for k in ["token_endpoint", "pushed_authorization_request_endpoint", "userinfo_endpoint", "introspection_endpoint", "revocation_endpoint", "jwks_uri"] {
+            let url = doc[k].as_str().unwrap();
+            let path = url.strip_prefix(&app.base).unwrap();
+            let status = app.get(path).await.status().as_u16();
+            assert_ne!(status, 404, "{k} exists");
+        }
+        let rp = Fapi::new(&app, &[]).await;
+        let (_, body) = rp.token(&app, &[("grant_type", "client_credentials".into())]).await;
+        let at = body["access_token"].as_str().unwrap().to_owned();
+        let settings = propusk_web::Settings {
+            database_url: Some(app.db.as_ref().unwrap().url.clone()),
+            data_dir: app.data_dir.clone(),
+            ..propusk_web::Settings::default()
+        };
+        let made = propusk_web::rotate_keys(&settings).await.unwrap();
+        let jwks: Value = app.get("/jwks").await.json().await.unwrap();
+        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        let header: Value = serde_json::from_slice(&base64_url(at.split('.').next().unwrap())).unwrap();
+        assert!(kids.contains(&header["kid"].as_str().unwrap()), "the old key is still published");
+        for (_, kid) in &made {
+            assert!(kids.contains(&kid.as_str()), "the new key is published");
+        }
+        let mut form = rp.auth(&app);
+        form.push(("token", at));
+        let (_, _, intro) = post_dpop(&app, "/oauth/introspect", &form, None).await;
+        assert_eq!(intro["active"], true, "a token of the old key still verifies");
+        app.shutdown().await;
+    }
+}
+
+fn base64_url(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
+
+fn base64_url_encode(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// The demo bank's «Войти через Пропуск» in Chromium: Propusk's sign-in
+/// with a TOTP code, the consent screen, and back at the bank with the
+/// claims it received (FAPI 2.0: PAR, private_key_jwt, DPoP).
+#[tokio::test]
+async fn the_demo_bank_signs_a_customer_in_through_propusk() {
+    use fantoccini::Locator;
+    use propusk_e2e::browser::{Browser, wait_for_heading, wait_for_text};
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let bank = app.demo_bank.clone().unwrap();
+    Browser::run(
+        "the_demo_bank_signs_a_customer_in_through_propusk",
+        |c| async move {
+            c.goto(&bank).await?;
+            c.find(Locator::Id("login-propusk")).await?.click().await?;
+            wait_for_heading(&c, "Вход").await?;
+            c.find(Locator::Id("login"))
+                .await?
+                .send_keys("+7 900 000-00-04")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys(DEMO_PASSWORD)
+                .await?;
+            c.find(Locator::Css("form[action='/login'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Подтверждение входа").await?;
+            let key =
+                propusk_core::factor::TotpKey::from_base32(propusk_service::demo::DEMO_TOTP_KEY)?;
+            c.find(Locator::Id("code"))
+                .await?
+                .send_keys(&key.code_at(time::OffsetDateTime::now_utc())?)
+                .await?;
+            c.find(Locator::Css("form[action='/login/factor'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Вход в организацию через Пропуск").await?;
+            wait_for_text(&c, "#consent-org", "АО «Демо-банк»").await?;
+            wait_for_text(&c, "#consent-items", "СНИЛС").await?;
+            c.find(Locator::Id("consent-approve"))
+                .await?
+                .click()
+                .await?;
+            wait_for_text(&c, "#rp-welcome", "Вы вошли через Пропуск").await?;
+            wait_for_text(&c, "#rp-claims", "Кузнецова").await?;
+            wait_for_text(&c, "#rp-claims", "177-654-328 10").await?;
+            wait_for_text(&c, "#rp-claims", "phone_number").await?;
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}
