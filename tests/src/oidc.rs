@@ -78,6 +78,8 @@ pub fn new_client(
         secret: jwks.is_none(),
         jwks,
         ip_allow: vec![],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
     }
 }
 

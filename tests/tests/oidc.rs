@@ -575,3 +575,114 @@ async fn the_demo_bank_signs_a_customer_in_through_propusk() {
     .await;
     app.shutdown().await;
 }
+
+/// A loopback receiver of back-channel logout tokens.
+async fn logout_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        post(
+            move |axum::Form(f): axum::Form<std::collections::HashMap<String, String>>| {
+                let store = store.clone();
+                async move {
+                    store
+                        .lock()
+                        .unwrap()
+                        .push(f.get("logout_token").cloned().unwrap_or_default());
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/backchannel"), got)
+}
+
+both_backends! {
+    async fn rp_initiated_logout_ends_the_session_and_tells_the_client(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let (bc, got) = logout_receiver().await;
+        let mut new = new_client(Profile::Oidc, REDIRECT, &["fullname"], None);
+        new.post_logout_redirect_uris = vec!["http://127.0.0.1:9/bye".into()];
+        new.backchannel_logout_uri = Some(bc);
+        let created = create_client(&app, new).await;
+        let secret = created.client_secret.clone().unwrap();
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let url = format!(
+            "{}/oauth/authorize?client_id={}&response_type=code&redirect_uri={REDIRECT}&scope=openid%20fullname&code_challenge={}&code_challenge_method=S256",
+            app.base, created.client_id, challenge.as_str()
+        );
+        let browser = client();
+        let back = authorize_as(&app, &browser, &url, VOLKOVA, DEMO_PASSWORD, false).await;
+        let code = url_query(&back, "code").unwrap();
+        let tokens: Value = client()
+            .post(app.url("/oauth/token"))
+            .basic_auth(&created.client_id, Some(&secret))
+            .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", verifier.secret())])
+            .send().await.unwrap().json().await.unwrap();
+        let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+        let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let id_claims: Value = serde_json::from_slice(&base64_url(id_token.split('.').nth(1).unwrap())).unwrap();
+
+        // Refusals: no redirect without a hint, nor to an unregistered URI.
+        let res = browser.get(app.url("/oauth/logout?post_logout_redirect_uri=http://127.0.0.1:9/bye")).send().await.unwrap();
+        assert_eq!(res.status(), 400);
+        let res = browser
+            .get(app.url(&format!("/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=http://127.0.0.1:9/other")))
+            .send().await.unwrap();
+        assert_eq!(res.status(), 400);
+        assert!(res.headers().get("location").is_none());
+
+        // The person is asked, says yes, and goes back with the state.
+        let res = browser
+            .get(app.url(&format!("/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=http://127.0.0.1:9/bye&state=s1")))
+            .send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("logout-yes") && page.contains("Тестовый банк"), "{page}");
+        let csrf = propusk_e2e::pages::csrf_of(&page);
+        let res = browser
+            .post(app.url("/oauth/logout/confirm"))
+            .form(&[("csrf", csrf.as_str()), ("client_id", created.client_id.as_str()), ("redirect_uri", "http://127.0.0.1:9/bye"), ("state", "s1")])
+            .send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(propusk_e2e::bank::location(&res), "http://127.0.0.1:9/bye?state=s1");
+        let res = browser.get(app.url("/cabinet")).send().await.unwrap();
+        assert_eq!(res.status(), 303, "signed out of Propusk");
+
+        // The grant ended with the session.
+        let res = client().post(app.url("/oauth/token")).basic_auth(&created.client_id, Some(&secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", rt.as_str())]).send().await.unwrap();
+        assert_eq!(res.status(), 400);
+
+        // The back-channel logout token arrives (the dispatcher runs every second).
+        let mut token = None;
+        for _ in 0..100 {
+            if let Some(t) = got.lock().unwrap().first().cloned() {
+                token = Some(t);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let token = token.expect("a logout token was delivered");
+        let parts: Vec<&str> = token.split('.').collect();
+        let header: Value = serde_json::from_slice(&base64_url(parts[0])).unwrap();
+        let claims: Value = serde_json::from_slice(&base64_url(parts[1])).unwrap();
+        assert_eq!(header["typ"], "logout+jwt");
+        assert_eq!(claims["aud"], created.client_id.as_str());
+        assert_eq!(claims["iss"], app.base.as_str());
+        assert_eq!(claims["sub"], id_claims["sub"]);
+        assert_eq!(claims["sid"], id_claims["sid"], "the ID token's sid");
+        assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+        assert!(claims.get("nonce").is_none());
+        let jwks: Value = app.get("/jwks").await.json().await.unwrap();
+        let keys = propusk_oidc::KeySet::from_jwks(&jwks);
+        let jws = propusk_oidc::Compact::parse(&token).unwrap();
+        keys.find(&jws).unwrap().verify(&jws).unwrap();
+        app.shutdown().await;
+    }
+}

@@ -11,6 +11,7 @@ pub const USERINFO_PATH: &str = "/oauth/userinfo";
 pub const INTROSPECT_PATH: &str = "/oauth/introspect";
 pub const REVOKE_PATH: &str = "/oauth/revoke";
 pub const JWKS_PATH: &str = "/jwks";
+pub const END_SESSION_PATH: &str = "/oauth/logout";
 
 pub fn document(issuer: &str) -> serde_json::Value {
     let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
@@ -25,6 +26,9 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "introspection_endpoint": url(INTROSPECT_PATH),
         "revocation_endpoint": url(REVOKE_PATH),
         "jwks_uri": url(JWKS_PATH),
+        "end_session_endpoint": url(END_SESSION_PATH),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "scopes_supported": scopes::SCOPES.iter().map(|s| s.name).collect::<Vec<_>>(),
         "claims_supported": scopes::all_claims(),
         "response_types_supported": ["code"],

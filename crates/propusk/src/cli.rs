@@ -120,6 +120,12 @@ pub struct ClientCreateArgs {
     /// Addresses or CIDR ranges allowed at the token and API endpoints (default: any).
     #[arg(long = "ip-allow", value_name = "CIDR", num_args = 1..)]
     pub ip_allow: Vec<String>,
+    /// Where the client may send people after logout (repeat for more).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI", num_args = 1..)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where Propusk posts logout tokens when a session ends.
+    #[arg(long = "backchannel-logout-uri", value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -244,6 +244,8 @@ async fn client_create(settings: &Settings, a: &ClientCreateArgs) -> u8 {
         jwks,
         secret: a.secret,
         ip_allow: a.ip_allow.clone(),
+        post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
+        backchannel_logout_uri: a.backchannel_logout_uri.clone(),
     };
     match propusk_web::create_client(settings, a.org.as_deref(), new).await {
         Ok(created) => {

@@ -7,7 +7,9 @@
 
 use std::time::Duration as StdDuration;
 
-use propusk_store::{bank_links, codes, oauth_grants, outbox, seen_once, signin, signing_keys};
+use propusk_store::{
+    bank_links, codes, oauth_grants, oauth_logout, outbox, seen_once, signin, signing_keys,
+};
 use time::Duration;
 use tokio::sync::watch;
 
@@ -38,7 +40,8 @@ impl Services {
             bank_flows_purged: bank_links::purge_flows(&self.db, now).await?,
             seen_once_purged: seen_once::purge(&self.db, now).await?,
             signing_keys_purged: signing_keys::purge(&self.db, now).await?,
-            oauth_purged: oauth_grants::purge(&self.db, now).await?,
+            oauth_purged: oauth_grants::purge(&self.db, now).await?
+                + oauth_logout::purge(&self.db, now - Duration::days(30)).await?,
         })
     }
 

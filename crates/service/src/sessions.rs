@@ -4,7 +4,7 @@
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_store::sessions::{self, SessionRow, Stage};
 use propusk_store::signin::{self, Outcome};
-use propusk_store::{StoreError, Tx, audit};
+use propusk_store::{StoreError, Tx, audit, oauth_logout};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -147,13 +147,19 @@ impl Services {
         }))
     }
 
+    /// Ends the session, the OpenID grants made in it, and tells those
+    /// clients that listen (back-channel logout).
     pub async fn sign_out(&self, current: &Current) -> Result<()> {
         let now = self.clock.now();
+        let live = oauth_logout::live_grants_of_session(&self.db, current.id).await?;
+        let plan = self.plan_logout(&live).await?;
         let mut tx = self.db.begin().await?;
         match sessions::end(&mut tx, current.account_id, current.id, "signed_out", now).await {
             Ok(()) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
+        let ended = oauth_logout::end_session_grants(&mut tx, current.id, now).await?;
+        self.queue_logout(&mut tx, &ended, plan, now).await?;
         let event = NewEvent::new(Actor::citizen(current.account_id), "session.signed_out")
             .subject(format!("account:{}", current.account_id))
             .details(serde_json::json!({ "session": current.id }));
@@ -215,12 +221,20 @@ impl Services {
     /// Ends another session of the same account. Ending one's own is signing out.
     pub async fn end_session(&self, current: &Current, id: Uuid) -> Result<()> {
         let now = self.clock.now();
+        let live: Vec<_> = oauth_logout::live_grants_of_session(&self.db, id)
+            .await?
+            .into_iter()
+            .filter(|g| g.2 == current.account_id)
+            .collect();
+        let plan = self.plan_logout(&live).await?;
         let mut tx = self.db.begin().await?;
         match sessions::end(&mut tx, current.account_id, id, "ended_by_owner", now).await {
             Ok(()) => {}
             Err(StoreError::NotFound) => return Err(ServiceError::NotFound),
             Err(e) => return Err(e.into()),
         }
+        let ended = oauth_logout::end_session_grants(&mut tx, id, now).await?;
+        self.queue_logout(&mut tx, &ended, plan, now).await?;
         let event = NewEvent::new(Actor::citizen(current.account_id), "session.ended")
             .subject(format!("account:{}", current.account_id))
             .details(serde_json::json!({ "session": id, "by_session": current.id }));
@@ -232,6 +246,10 @@ impl Services {
     /// Ends every session of the account but this one; returns how many.
     pub async fn end_other_sessions(&self, current: &Current) -> Result<u64> {
         let now = self.clock.now();
+        let live =
+            oauth_logout::live_grants_of_other_sessions(&self.db, current.account_id, current.id)
+                .await?;
+        let plan = self.plan_logout(&live).await?;
         let mut tx = self.db.begin().await?;
         let n = sessions::end_all_but(
             &mut tx,
@@ -241,6 +259,10 @@ impl Services {
             now,
         )
         .await?;
+        let ended =
+            oauth_logout::end_other_session_grants(&mut tx, current.account_id, current.id, now)
+                .await?;
+        self.queue_logout(&mut tx, &ended, plan, now).await?;
         let event = NewEvent::new(Actor::citizen(current.account_id), "session.ended_others")
             .subject(format!("account:{}", current.account_id))
             .details(serde_json::json!({ "ended": n, "by_session": current.id }));

@@ -20,6 +20,7 @@ pub mod factors;
 pub mod identity;
 pub mod oauth_clients;
 pub mod oauth_grants;
+pub mod oauth_logout;
 pub mod orgs;
 pub mod outbox;
 pub mod seen_once;

@@ -58,6 +58,8 @@ pub struct Dispatcher {
     pub lease: Duration,
     pub batch: i64,
     pub idle_wait: StdDuration,
+    /// For back-channel logout tokens to partners.
+    http: reqwest::Client,
 }
 
 impl Dispatcher {
@@ -88,6 +90,11 @@ impl Dispatcher {
             lease: Duration::minutes(2),
             batch: 50,
             idle_wait: StdDuration::from_secs(1),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(StdDuration::from_secs(5))
+                .build()
+                .map_err(|e| e.to_string())?,
         })
     }
 
@@ -122,6 +129,7 @@ impl Dispatcher {
                 }
             }
         }
+        round.sent += self.services.deliver_logouts(&self.http).await?;
         if round != Round::default() {
             metrics::counter!("propusk_outbox_sent_total").increment(round.sent as u64);
             metrics::counter!("propusk_outbox_retried_total").increment(round.retried as u64);

@@ -32,6 +32,10 @@ pub struct NewClient {
     /// Addresses or CIDR ranges allowed at the token and API endpoints;
     /// empty: any.
     pub ip_allow: Vec<String>,
+    /// Where the client may send people after logout (RP-Initiated Logout).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where it hears that a session ended (Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -271,6 +275,8 @@ impl Services {
             jwks: Some(jwks),
             secret: false,
             ip_allow: vec!["127.0.0.0/8".into(), "::1".into()],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
         };
         self.insert_client(ID.to_owned(), &new, Actor::system())
             .await?;
@@ -284,6 +290,10 @@ impl Services {
         actor: Actor,
     ) -> Result<CreatedClient> {
         let sector = check_new(new)?;
+        super::logout::check_logout_uris(
+            &new.post_logout_redirect_uris,
+            new.backchannel_logout_uri.as_deref(),
+        )?;
         orgs::get(&self.db, new.org_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
@@ -317,6 +327,13 @@ impl Services {
         };
         let mut tx = self.db.begin().await?;
         oauth_clients::insert(&mut tx, &row).await?;
+        propusk_store::oauth_logout::set_settings(
+            &mut tx,
+            &client_id,
+            &json_list(&new.post_logout_redirect_uris)?,
+            new.backchannel_logout_uri.as_deref(),
+        )
+        .await?;
         let event = NewEvent::new(actor, "oauth.client_created")
             .subject(format!("oauth_client:{client_id}"))
             .details(serde_json::json!({
@@ -411,6 +428,8 @@ mod tests {
             jwks: None,
             secret: true,
             ip_allow: vec![],
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
         }
     }
 

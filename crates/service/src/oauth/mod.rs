@@ -15,6 +15,7 @@ mod claims;
 pub mod client_auth;
 pub mod clients;
 mod dpop;
+pub mod logout;
 pub mod resource;
 pub mod token;
 

@@ -17,6 +17,7 @@ pub mod cabinet;
 pub mod confirm;
 pub mod contacts;
 pub mod dev;
+pub mod end_session;
 pub mod factor;
 pub mod home;
 pub mod login;
@@ -82,6 +83,11 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             get(authorize::start).post(authorize::start),
         )
         .route("/oauth/authorize/decision", post(authorize::decide))
+        .route(
+            "/oauth/logout",
+            get(end_session::ask).post(end_session::ask),
+        )
+        .route("/oauth/logout/confirm", post(end_session::confirm))
         .route("/cabinet/orgs/register", post(orgs::register))
         .route("/cabinet/orgs/switch", post(orgs::switch))
         .route("/cabinet/orgs/invitations/answer", post(orgs::answer))
