@@ -19,6 +19,7 @@ const provider = new Provider(issuer, {
     client_id: 'bench',
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'ES256',
+    id_token_signed_response_alg: 'ES256',
     jwks: { keys: [clientJwk] },
     grant_types: ['client_credentials'],
     response_types: [],

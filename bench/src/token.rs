@@ -150,8 +150,11 @@ async fn load(
                             on_ok(i, &body);
                         }
                         Ok(r) => {
-                            let _ = r.bytes().await;
-                            errors.fetch_add(1, Ordering::Relaxed);
+                            let status = r.status();
+                            let body = r.text().await.unwrap_or_default();
+                            if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                                eprintln!("first error: {status} {body}");
+                            }
                         }
                         Err(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);

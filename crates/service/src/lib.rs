@@ -36,6 +36,7 @@ pub mod org;
 pub mod password;
 pub mod profile;
 pub mod registration;
+pub mod replay;
 pub mod sessions;
 pub mod signin;
 pub mod signing;
@@ -63,6 +64,8 @@ pub struct Services {
     pub banks: Option<Arc<confirm::PartnerBanks>>,
     /// The OpenID provider's per-node caches of keys and clients.
     pub oauth: Arc<oauth::OAuthCache>,
+    /// `seen_once` with group commit (client assertions, DPoP proofs).
+    pub replay: replay::Replay,
 }
 
 impl Services {
@@ -113,6 +116,7 @@ impl Services {
             registries: None,
             banks: None,
             oauth: Arc::default(),
+            replay: replay::Replay::default(),
         }
     }
 }

@@ -31,5 +31,7 @@ pub mod vault_keys;
 
 pub use db::{Backend, Db, DbOptions, PoolStats, Tx, WriteGate};
 pub use error::StoreError;
+/// For callers that rebuild a store error they carried across tasks.
+pub use sqlx::Error as SqlxError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -136,3 +136,25 @@ both_backends! {
         assert!(!remember(&db, "jti:a", "old", at(800), at(650)).await, "still remembered until 700");
     }
 }
+
+both_backends! {
+    /// The batched form answers each item as the single form would: fresh,
+    /// a replay of a remembered one, a repeat within the batch, an expired
+    /// memory giving way.
+    async fn a_batch_of_identifiers_is_answered_item_by_item(tdb: TestDb) {
+        let db = open(&tdb).await;
+        assert!(remember(&db, "s", "seen", at(600), at(0)).await);
+        assert!(remember(&db, "s", "old", at(10), at(0)).await);
+        let items: Vec<(String, String, OffsetDateTime)> = [
+            ("s", "new"), ("s", "seen"), ("s", "new"), ("t", "new"), ("s", "old"),
+        ]
+        .iter()
+        .map(|(s, i)| (s.to_string(), i.to_string(), at(600)))
+        .collect();
+        let mut tx = db.begin().await.unwrap();
+        let fresh = propusk_store::seen_once::remember_many(&mut tx, &items, at(20)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(fresh, vec![true, false, false, true, true]);
+        assert!(!remember(&db, "s", "new", at(600), at(30)).await, "remembered");
+    }
+}

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use propusk_oidc::assertion::{self, ASSERTION_TYPE};
 use propusk_oidc::tokens::token_hash;
 use propusk_oidc::{Compact, ErrorCode, OAuthError, Profile};
-use propusk_store::seen_once;
 use time::OffsetDateTime;
 
 use super::Client;
@@ -106,16 +105,16 @@ impl Services {
             )?;
             let until = OffsetDateTime::from_unix_timestamp(checked.exp.max(now) + 60)
                 .map_err(crate::error::internal)?;
-            let mut tx = self.db.begin().await?;
-            let fresh = seen_once::remember(
-                &mut tx,
-                &format!("client_assertion:{}", client.id),
-                &checked.jti,
-                until,
-                self.clock.now(),
-            )
-            .await?;
-            tx.commit().await?;
+            let fresh = self
+                .replay
+                .remember(
+                    &self.db,
+                    format!("client_assertion:{}", client.id),
+                    checked.jti,
+                    until,
+                    self.clock.now(),
+                )
+                .await?;
             if !fresh {
                 return Err(client_err("client assertion: jti was used before"));
             }

@@ -6,7 +6,6 @@
 
 use propusk_oidc::OAuthError;
 use propusk_oidc::dpop::{self, Expect, Proof};
-use propusk_store::seen_once;
 use time::OffsetDateTime;
 
 use crate::{Result, ServiceError, Services};
@@ -53,16 +52,16 @@ impl Services {
         };
         let until = OffsetDateTime::from_unix_timestamp(proof.remember_until())
             .map_err(crate::error::internal)?;
-        let mut tx = self.db.begin().await?;
-        let fresh = seen_once::remember(
-            &mut tx,
-            &format!("dpop:{}", proof.jkt),
-            &proof.jti,
-            until,
-            self.clock.now(),
-        )
-        .await?;
-        tx.commit().await?;
+        let fresh = self
+            .replay
+            .remember(
+                &self.db,
+                format!("dpop:{}", proof.jkt),
+                proof.jti.clone(),
+                until,
+                self.clock.now(),
+            )
+            .await?;
         if !fresh {
             return Err(ServiceError::OAuth(OAuthError::new(
                 propusk_oidc::ErrorCode::InvalidDpopProof,
