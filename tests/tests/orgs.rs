@@ -175,6 +175,19 @@ both_backends! {
             ("POST", "/org/members/role", vec![("account", nobody.into()), ("role", "operator".into())], [404, 403, 403, 403]),
             ("POST", "/org/members/remove", vec![("account", nobody.into())], [404, 403, 403, 403]),
             ("POST", "/org/invitations/revoke", vec![("invitation", nobody.into())], [404, 403, 403, 403]),
+            ("GET", "/org/clients", vec![], [200, 403, 403, 403]),
+            (
+                "POST",
+                "/org/clients/create",
+                vec![("name", "Мобильный банк".into()), ("redirect_uri", "https://bank.example/cb".into()), ("profile", "oidc".into()), ("scope_fullname", "on".into())],
+                [200, 403, 403, 403],
+            ),
+            (
+                "POST",
+                "/org/clients/create",
+                vec![("name", "Без ключей".into()), ("redirect_uri", "https://bank.example/cb".into()), ("profile", "fapi2".into())],
+                [422, 403, 403, 403],
+            ),
         ];
         for (method, path, form, expected) in &checks {
             for (i, (role, p)) in by_role.iter().enumerate() {
@@ -190,6 +203,10 @@ both_backends! {
                 }
             }
         }
+        // The administrator's client list holds the oidc sandbox client.
+        let clients = by_role[0].1.html(&app, "/org/clients").await;
+        assert!(clients.contains("Мобильный банк") && clients.contains("oidc · sandbox"), "{clients}");
+        assert!(!clients.contains("Без ключей"), "a refused client is not registered");
         // The menu shows a role only what it may open.
         let nav = employees[1].html(&app, "/org").await;
         assert!(!nav.contains("href=\"/org/members\"") && !nav.contains("href=\"/org/requisites\""), "operator's menu");

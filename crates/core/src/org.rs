@@ -33,6 +33,8 @@ pub enum Action {
     ManageMembers,
     /// Refresh the requisites from ЕГРЮЛ.
     ManageOrganization,
+    /// The organization's OAuth clients: see them, register sandbox ones.
+    ManageClients,
 }
 
 impl Role {
@@ -95,6 +97,7 @@ mod tests {
                 r.allows(Action::ManageOrganization),
                 r == Role::Administrator
             );
+            assert_eq!(r.allows(Action::ManageClients), r == Role::Administrator);
         }
         assert_eq!(Role::parse("owner"), None);
         assert!(!Role::Operator.allows(Action::ViewRequisites));

@@ -39,6 +39,7 @@ permissions! {
     ViewMembers => ViewMembers,
     ManageMembers => ManageMembers,
     ManageOrganization => ManageOrganization,
+    ManageClients => ManageClients,
 }
 
 /// A member acting for the session's organization, allowed to do `P`.

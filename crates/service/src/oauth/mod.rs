@@ -16,6 +16,7 @@ pub mod client_auth;
 pub mod clients;
 mod dpop;
 pub mod logout;
+pub mod portal;
 pub mod resource;
 pub mod token;
 

@@ -55,7 +55,7 @@ impl Acting {
         self.role.allows(action)
     }
 
-    fn require(&self, action: Action) -> Result<()> {
+    pub(crate) fn require(&self, action: Action) -> Result<()> {
         if self.may(action) {
             Ok(())
         } else {

@@ -22,6 +22,7 @@ pub mod factor;
 pub mod home;
 pub mod login;
 pub mod org;
+pub mod org_clients;
 pub mod orgs;
 pub mod profile;
 pub mod recover;
@@ -99,6 +100,8 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/org/members/role", post(org::change_role))
         .route("/org/members/remove", post(org::remove))
         .route("/org/invitations/revoke", post(org::revoke))
+        .route("/org/clients", get(org_clients::show))
+        .route("/org/clients/create", post(org_clients::create))
         .route("/cabinet/contacts", get(contacts::show))
         .route("/cabinet/contacts/phone", post(contacts::add_phone))
         .route(

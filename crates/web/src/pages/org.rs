@@ -20,19 +20,21 @@ use crate::org_access::{
 use crate::state::AppState;
 
 /// The organization's menu: only what the role allows.
-struct OrgNav {
-    name: String,
-    role: String,
-    requisites: bool,
-    members: bool,
+pub(super) struct OrgNav {
+    pub(super) name: String,
+    pub(super) role: String,
+    pub(super) requisites: bool,
+    pub(super) members: bool,
+    pub(super) clients: bool,
 }
 
-fn nav(ctx: &PageCtx, a: &Acting) -> OrgNav {
+pub(super) fn nav(ctx: &PageCtx, a: &Acting) -> OrgNav {
     OrgNav {
         name: a.org_name.clone(),
         role: a.role.name(ctx.t.lang).to_owned(),
         requisites: a.may(Action::ViewRequisites),
         members: a.may(Action::ViewMembers),
+        clients: a.may(Action::ManageClients),
     }
 }
 
