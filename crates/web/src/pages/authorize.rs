@@ -4,15 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, RawForm, State};
-use axum::http::Method;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use propusk_oidc::request::params;
 use propusk_service::ServiceError;
 use propusk_service::oauth::authorize::{Begin, ConsentView, Pending, Refusal, Step};
 use propusk_store::sessions::Stage;
 use serde::Deserialize;
 
+use super::protocol_params::ProtocolParams;
 use super::{PageCtx, render, service_error};
 use crate::csrf::CsrfForm;
 use crate::error::WebError;
@@ -85,19 +84,9 @@ async fn pending(
 pub async fn start(
     State(state): State<AppState>,
     ctx: PageCtx,
-    method: Method,
-    Query(query): Query<Vec<(String, String)>>,
     parts: axum::http::Extensions,
-    RawForm(body): RawForm,
+    ProtocolParams(params): ProtocolParams,
 ) -> Result<Response, WebError> {
-    let pairs: Vec<(String, String)> = if method == Method::POST {
-        serde_urlencoded::from_bytes(&body).map_err(|e| WebError::BadRequest {
-            detail: e.to_string(),
-        })?
-    } else {
-        query
-    };
-    let params = params(pairs).map_err(|e| refused(&ctx, &e))?;
     let p = match pending(&state, &ctx, &params).await? {
         Ok(p) => p,
         Err(res) => return Ok(res),

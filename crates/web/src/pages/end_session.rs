@@ -4,13 +4,12 @@
 //! the browser goes to the client's registered post-logout URI (only with a
 //! valid `id_token_hint`), or to a page saying it is done.
 
-use axum::extract::{Query, RawForm, State};
-use axum::http::Method;
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use propusk_oidc::request::params;
 use propusk_service::oauth::logout::post_logout_url;
 use serde::Deserialize;
 
+use super::protocol_params::ProtocolParams;
 use super::{PageCtx, render, service_error};
 use crate::csrf::CsrfForm;
 use crate::error::WebError;
@@ -47,21 +46,9 @@ fn refused(ctx: &PageCtx, e: propusk_service::ServiceError) -> WebError {
 pub async fn ask(
     State(state): State<AppState>,
     ctx: PageCtx,
-    method: Method,
-    Query(query): Query<Vec<(String, String)>>,
     parts: axum::http::Extensions,
-    RawForm(body): RawForm,
+    ProtocolParams(p): ProtocolParams,
 ) -> Result<Response, WebError> {
-    let pairs: Vec<(String, String)> = if method == Method::POST {
-        serde_urlencoded::from_bytes(&body).map_err(|e| WebError::BadRequest {
-            detail: e.to_string(),
-        })?
-    } else {
-        query
-    };
-    let p = params(pairs).map_err(|e| WebError::BadRequest {
-        detail: e.description,
-    })?;
     let req = state
         .services
         .check_logout_request(&p)

@@ -25,6 +25,7 @@ pub mod org;
 pub mod org_clients;
 pub mod orgs;
 pub mod profile;
+pub mod protocol_params;
 pub mod recover;
 pub mod register;
 
