@@ -26,6 +26,22 @@ fn invalid_token(why: &str) -> ServiceError {
 }
 
 impl Services {
+    /// An access token's claims if it is ours, well signed and unexpired
+    /// (revocation aside); the inner error says why not.
+    async fn verified_access(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<AccessClaims, OAuthError>> {
+        let keys = self.provider_keys().await?;
+        Ok(verify_access(
+            token,
+            &keys.published,
+            self.issuer(),
+            self.issuer(),
+            self.unix_now(),
+        ))
+    }
+
     /// A valid, unrevoked access token presented correctly: a DPoP-bound
     /// one only with the `DPoP` scheme and a proof by its key over this
     /// request (`method`, public `url`) and this token.
@@ -37,14 +53,7 @@ impl Services {
         method: &str,
         url: &str,
     ) -> Result<AccessClaims> {
-        let keys = self.provider_keys().await?;
-        let claims = verify_access(
-            token,
-            &keys.published,
-            self.issuer(),
-            self.issuer(),
-            self.unix_now(),
-        )?;
+        let claims = self.verified_access(token).await??;
         match (claims.jkt(), scheme) {
             (Some(jkt), Scheme::Dpop) => {
                 let proof = proof.ok_or_else(|| {
@@ -128,14 +137,7 @@ impl Services {
             )));
         };
         if Compact::parse(token).is_ok() {
-            let keys = self.provider_keys().await?;
-            let Ok(claims) = verify_access(
-                token,
-                &keys.published,
-                self.issuer(),
-                self.issuer(),
-                self.unix_now(),
-            ) else {
+            let Ok(claims) = self.verified_access(token).await? else {
                 return Ok(inactive);
             };
             if claims.client_id != caller.id || !self.token_alive(&claims).await? {
@@ -197,15 +199,8 @@ impl Services {
         }
         let now = self.clock.now();
         if Compact::parse(token).is_ok() {
-            let keys = self.provider_keys().await?;
             // An expired token needs no revoking.
-            let Ok(claims) = verify_access(
-                token,
-                &keys.published,
-                self.issuer(),
-                self.issuer(),
-                self.unix_now(),
-            ) else {
+            let Ok(claims) = self.verified_access(token).await? else {
                 return Ok(());
             };
             if claims.client_id != caller.id {
