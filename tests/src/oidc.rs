@@ -77,6 +77,7 @@ pub fn new_client(
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         secret: jwks.is_none(),
         jwks,
+        jwks_uri: None,
         ip_allow: vec![],
         post_logout_redirect_uris: vec![],
         backchannel_logout_uri: None,

@@ -686,3 +686,47 @@ both_backends! {
         app.shutdown().await;
     }
 }
+
+/// A client's JWKS served on loopback; `set` replaces the keys.
+async fn jwks_server(jwks: Value) -> (String, std::sync::Arc<std::sync::Mutex<Value>>) {
+    use axum::routing::get;
+    let doc = std::sync::Arc::new(std::sync::Mutex::new(jwks));
+    let served = doc.clone();
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        get(move || {
+            let served = served.clone();
+            async move { axum::Json(served.lock().unwrap().clone()) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/jwks.json"), doc)
+}
+
+both_backends! {
+    async fn a_client_publishing_its_keys_at_a_jwks_uri_can_rotate_them(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let (key, jwks) = client_key(Alg::Es256);
+        let (uri, served) = jwks_server(jwks).await;
+        let mut new = new_client(Profile::Fapi2, REDIRECT, &[], None);
+        new.secret = false;
+        new.jwks_uri = Some(uri);
+        let created = create_client(&app, new).await;
+        let rp = Fapi { client_id: created.client_id.clone(), key, dpop: propusk_oidc::SigningKey::generate(Alg::EdDsa).unwrap() };
+        let (status, body) = rp.token(&app, &[("grant_type", "client_credentials".into())]).await;
+        assert_eq!(status, 200, "{body}");
+        // The client rotates: a new key only. After the refetch pause, the
+        // unknown kid makes Propusk fetch the set again.
+        let (key2, jwks2) = client_key(Alg::Es256);
+        *served.lock().unwrap() = jwks2;
+        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        let rotated = Fapi { client_id: created.client_id.clone(), key: key2, dpop: rp.dpop.clone() };
+        let (status, body) = rotated.token(&app, &[("grant_type", "client_credentials".into())]).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = rp.token(&app, &[("grant_type", "client_credentials".into())]).await;
+        assert_eq!(status, 401, "the retired key no longer authenticates");
+        app.shutdown().await;
+    }
+}

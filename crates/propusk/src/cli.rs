@@ -107,8 +107,11 @@ pub struct ClientCreateArgs {
     #[arg(long = "scope", value_name = "S", num_args = 1..)]
     pub scopes: Vec<String>,
     /// The client's public keys (a JWKS document) for private_key_jwt.
-    #[arg(long, value_name = "F", conflicts_with = "secret")]
+    #[arg(long, value_name = "F", conflicts_with_all = ["secret", "jwks_uri"])]
     pub jwks_file: Option<std::path::PathBuf>,
+    /// Or where the client publishes its JWKS (fetched and cached).
+    #[arg(long, value_name = "URL", conflicts_with = "secret")]
+    pub jwks_uri: Option<String>,
     /// Issue a client_secret (oidc sandbox clients only).
     #[arg(long)]
     pub secret: bool,

@@ -242,6 +242,7 @@ async fn client_create(settings: &Settings, a: &ClientCreateArgs) -> u8 {
             .flat_map(|s| s.split_whitespace().map(str::to_owned))
             .collect(),
         jwks,
+        jwks_uri: a.jwks_uri.clone(),
         secret: a.secret,
         ip_allow: a.ip_allow.clone(),
         post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),

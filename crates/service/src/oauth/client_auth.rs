@@ -95,10 +95,11 @@ impl Services {
                 .await?
                 .ok_or_else(|| client_err("unknown client"))?;
             let now = self.unix_now();
+            let keys = self.client_keys(&client, token).await?;
             let checked = assertion::check(
                 token,
                 &client.id,
-                &client.keys,
+                &keys,
                 client.allowed_algs(),
                 self.issuer(),
                 now,
@@ -141,4 +142,63 @@ impl Services {
 
 fn aws_lc_rs_eq(a: &[u8], b: &[u8]) -> bool {
     subtle::ConstantTimeEq::ct_eq(a, b).into()
+}
+
+/// How long fetched client keys are trusted, and how often an unknown
+/// `kid` may make us fetch again.
+const JWKS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+const JWKS_REFETCH: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Services {
+    /// The client's keys for this assertion: inline, or from its
+    /// `jwks_uri` (cached; fetched again if the assertion names a key the
+    /// cached set lacks, at most every 2 s, so a client can rotate).
+    pub(crate) async fn client_keys(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Arc<propusk_oidc::KeySet>> {
+        let Some(uri) = &client.jwks_uri else {
+            return Ok(client.keys.clone());
+        };
+        let cached = self
+            .oauth
+            .jwks
+            .lock()
+            .ok()
+            .and_then(|c| c.get(uri).cloned());
+        let has_key = |set: &propusk_oidc::KeySet| {
+            Compact::parse(token)
+                .ok()
+                .is_some_and(|j| set.find(&j).is_some())
+        };
+        if let Some((at, set)) = &cached {
+            let fresh = at.elapsed() < JWKS_TTL;
+            if fresh && (has_key(set) || at.elapsed() < JWKS_REFETCH) {
+                return Ok(set.clone());
+            }
+        }
+        let fetched = async {
+            let res = self.oauth.http.get(uri).send().await.ok()?;
+            if !res.status().is_success() {
+                return None;
+            }
+            let doc: serde_json::Value = res.json().await.ok()?;
+            Some(propusk_oidc::KeySet::from_jwks(&doc))
+        }
+        .await;
+        match fetched {
+            Some(set) => {
+                let set = Arc::new(set);
+                if let Ok(mut c) = self.oauth.jwks.lock() {
+                    c.insert(uri.clone(), (std::time::Instant::now(), set.clone()));
+                }
+                Ok(set)
+            }
+            // The client's key server is down: the cached keys still serve.
+            None => cached
+                .map(|(_, s)| s)
+                .ok_or_else(|| client_err("the client's jwks_uri did not answer with a JWKS")),
+        }
+    }
 }

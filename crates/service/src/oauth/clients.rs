@@ -25,8 +25,11 @@ pub struct NewClient {
     pub sandbox: bool,
     pub redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
-    /// Public keys for `private_key_jwt` (a JWKS document).
+    /// Public keys for `private_key_jwt` (a JWKS document)...
     pub jwks: Option<serde_json::Value>,
+    /// ... or where the client publishes them (fetched, cached, fetched
+    /// again when an assertion names a `kid` not seen yet).
+    pub jwks_uri: Option<String>,
     /// Issue a `client_secret` (`oidc` sandbox clients only).
     pub secret: bool,
     /// Addresses or CIDR ranges allowed at the token and API endpoints;
@@ -60,7 +63,9 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
     pub ip_allow: Vec<ipnet::IpNet>,
-    pub keys: KeySet,
+    /// Inline keys; empty when the client publishes them at `jwks_uri`.
+    pub keys: Arc<KeySet>,
+    pub jwks_uri: Option<String>,
     pub(crate) secret_hash: Option<String>,
     pub id_token_alg: Alg,
     pub sector: String,
@@ -185,7 +190,27 @@ fn check_new(c: &NewClient) -> Result<String> {
             "A client secret is for oidc sandbox clients only; fapi2 clients register keys",
         ));
     }
+    if let Some(uri) = &c.jwks_uri {
+        if c.jwks.is_some() {
+            return Err(bad(
+                "jwks_uri",
+                "Укажите ключи или адрес ключей, не то и другое",
+                "Give the keys or their URI, not both",
+            ));
+        }
+        let ok = url::Url::parse(uri).is_ok_and(|u| {
+            u.scheme() == "https" || (u.scheme() == "http" && is_loopback(u.host()))
+        });
+        if !ok {
+            return Err(bad(
+                "jwks_uri",
+                "Адрес ключей должен быть https (http только для 127.0.0.1)",
+                "The JWKS URI must be https (http only on loopback)",
+            ));
+        }
+    }
     match &c.jwks {
+        _ if c.jwks_uri.is_some() => {}
         Some(doc) => {
             let set = KeySet::from_jwks(doc);
             let allowed: &[Alg] = if c.profile == Profile::Fapi2 {
@@ -273,6 +298,7 @@ impl Services {
                 .map(String::from)
                 .to_vec(),
             jwks: Some(jwks),
+            jwks_uri: None,
             secret: false,
             ip_allow: vec!["127.0.0.0/8".into(), "::1".into()],
             post_logout_redirect_uris: vec![],
@@ -313,7 +339,7 @@ impl Services {
             scopes: json_list(&new.scopes)?,
             ip_allow: json_list(&new.ip_allow)?,
             jwks: new.jwks.as_ref().map(|j| j.to_string()),
-            jwks_uri: None,
+            jwks_uri: new.jwks_uri.clone(),
             secret_hash: secret.as_deref().map(token_hash),
             id_token_alg: match new.profile {
                 Profile::Fapi2 => Alg::Es256,
@@ -387,8 +413,9 @@ impl Services {
                 .jwks
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
-                .map(|j| KeySet::from_jwks(&j))
+                .map(|j| Arc::new(KeySet::from_jwks(&j)))
                 .unwrap_or_default(),
+            jwks_uri: row.jwks_uri,
             secret_hash: row.secret_hash,
             id_token_alg: Alg::parse(&row.id_token_alg)
                 .ok_or_else(|| internal("client id_token_alg"))?,
@@ -426,6 +453,7 @@ mod tests {
             redirect_uris: vec!["https://bank.example/cb".into()],
             scopes: vec!["fullname".into()],
             jwks: None,
+            jwks_uri: None,
             secret: true,
             ip_allow: vec![],
             post_logout_redirect_uris: vec![],

@@ -44,10 +44,28 @@ impl ProviderKeys {
 }
 
 /// Per-node caches of keys and clients (the database stays the truth).
-#[derive(Default)]
 pub struct OAuthCache {
     keys: RwLock<Option<(Instant, Arc<ProviderKeys>)>>,
     clients: Mutex<HashMap<String, (Instant, Arc<Client>)>>,
+    /// Keys fetched from clients' `jwks_uri`, by URI.
+    jwks: Mutex<HashMap<String, (Instant, Arc<KeySet>)>>,
+    /// For fetching them: short timeouts, no redirects.
+    http: reqwest::Client,
+}
+
+impl Default for OAuthCache {
+    fn default() -> Self {
+        OAuthCache {
+            keys: RwLock::default(),
+            clients: Mutex::default(),
+            jwks: Mutex::default(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl OAuthCache {

@@ -93,6 +93,7 @@ impl Services {
             scopes: form.scopes.clone(),
             secret: form.profile == Profile::Oidc,
             jwks,
+            jwks_uri: None,
             ip_allow: vec![],
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
