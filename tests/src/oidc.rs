@@ -52,12 +52,21 @@ pub async fn create_client(
     app: &TestApp,
     new: propusk_service::oauth::NewClient,
 ) -> propusk_service::oauth::CreatedClient {
+    create_limited_client(app, new, None).await
+}
+
+/// The same, with `--rate-per-minute`.
+pub async fn create_limited_client(
+    app: &TestApp,
+    new: propusk_service::oauth::NewClient,
+    per_minute: Option<i64>,
+) -> propusk_service::oauth::CreatedClient {
     let settings = propusk_web::Settings {
         database_url: Some(app.db.as_ref().unwrap().url.clone()),
         data_dir: app.data_dir.clone(),
         ..propusk_web::Settings::default()
     };
-    propusk_web::create_client(&settings, None, new)
+    propusk_web::create_client(&settings, None, new, per_minute)
         .await
         .unwrap()
 }

@@ -730,3 +730,46 @@ both_backends! {
         app.shutdown().await;
     }
 }
+
+both_backends! {
+    async fn a_client_over_its_rate_limit_gets_429_with_retry_after(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let (key, jwks) = client_key(Alg::Es256);
+        let created = propusk_e2e::oidc::create_limited_client(&app, new_client(Profile::Oidc, REDIRECT, &["fullname"], Some(jwks)), Some(3)).await;
+        let send = || {
+            let form = vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("client_assertion_type", ASSERTION_TYPE.to_owned()),
+                ("client_assertion", assertion(&key, &created.client_id, &app.base)),
+            ];
+            client().post(app.url("/oauth/token")).form(&form).send()
+        };
+        let minute = propusk_e2e::oidc::now().div_euclid(60);
+        let mut statuses = Vec::new();
+        for _ in 0..4 {
+            let r = send().await.unwrap();
+            statuses.push(r.status().as_u16());
+            if r.status() == 429 {
+                let secs: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=60).contains(&secs));
+                assert_eq!(r.json::<Value>().await.unwrap()["error"], "slow_down");
+            }
+        }
+        if propusk_e2e::oidc::now().div_euclid(60) == minute {
+            assert_eq!(statuses, vec![200, 200, 200, 429], "three a minute");
+        }
+        // The count reaches the shared table within a second or two.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let url = &app.db.as_ref().unwrap().url;
+        const SQL: &str = "SELECT CAST(SUM(count) AS BIGINT) FROM oauth_rate WHERE client_id = $1";
+        let total: Option<i64> = if url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query_scalar(SQL).bind(&created.client_id).fetch_one(&pool).await.unwrap()
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query_scalar(SQL).bind(&created.client_id).fetch_one(&pool).await.unwrap()
+        };
+        assert!(total.unwrap_or(0) >= 3, "counted in the database: {total:?}");
+        app.shutdown().await;
+    }
+}

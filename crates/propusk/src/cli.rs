@@ -129,6 +129,9 @@ pub struct ClientCreateArgs {
     /// Where Propusk posts logout tokens when a session ends.
     #[arg(long = "backchannel-logout-uri", value_name = "URI")]
     pub backchannel_logout_uri: Option<String>,
+    /// Requests a minute at the token and related endpoints, over all nodes.
+    #[arg(long = "rate-per-minute", value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub rate_per_minute: Option<i64>,
 }
 
 #[derive(Debug, Args, Clone)]

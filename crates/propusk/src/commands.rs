@@ -248,7 +248,7 @@ async fn client_create(settings: &Settings, a: &ClientCreateArgs) -> u8 {
         post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
         backchannel_logout_uri: a.backchannel_logout_uri.clone(),
     };
-    match propusk_web::create_client(settings, a.org.as_deref(), new).await {
+    match propusk_web::create_client(settings, a.org.as_deref(), new, a.rate_per_minute).await {
         Ok(created) => {
             println!(
                 "{}",

@@ -8,7 +8,8 @@
 use std::time::Duration as StdDuration;
 
 use propusk_store::{
-    bank_links, codes, oauth_grants, oauth_logout, outbox, seen_once, signin, signing_keys,
+    bank_links, codes, oauth_grants, oauth_logout, oauth_rate, outbox, seen_once, signin,
+    signing_keys,
 };
 use time::Duration;
 use tokio::sync::watch;
@@ -41,7 +42,8 @@ impl Services {
             seen_once_purged: seen_once::purge(&self.db, now).await?,
             signing_keys_purged: signing_keys::purge(&self.db, now).await?,
             oauth_purged: oauth_grants::purge(&self.db, now).await?
-                + oauth_logout::purge(&self.db, now - Duration::days(30)).await?,
+                + oauth_logout::purge(&self.db, now - Duration::days(30)).await?
+                + oauth_rate::purge(&self.db, now.unix_timestamp().div_euclid(60) - 60).await?,
         })
     }
 

@@ -21,6 +21,7 @@ pub mod identity;
 pub mod oauth_clients;
 pub mod oauth_grants;
 pub mod oauth_logout;
+pub mod oauth_rate;
 pub mod orgs;
 pub mod outbox;
 pub mod seen_once;

@@ -88,6 +88,13 @@ impl IntoResponse for OAuthFailure {
         let status =
             StatusCode::from_u16(self.error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
         let mut res = json(status, &self.error.body(), self.nonce.as_deref());
+        if self.error.code == ErrorCode::SlowDown {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let secs = propusk_service::oauth::rate::retry_after(now).to_string();
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
         if self.basic_used && self.error.code == ErrorCode::InvalidClient {
             res.headers_mut().insert(
                 WWW_AUTHENTICATE,

@@ -292,6 +292,7 @@ pub async fn create_client(
     settings: &Settings,
     org_ogrn: Option<&str>,
     mut new: propusk_service::oauth::NewClient,
+    rate_per_minute: Option<i64>,
 ) -> Result<propusk_service::oauth::CreatedClient, StartError> {
     let (db, services) = offline_services(settings).await?;
     let ogrn = match org_ogrn {
@@ -327,6 +328,12 @@ pub async fn create_client(
             ),
             other => StartError::Internal(other.to_string()),
         });
+    if let (Ok(c), Some(n)) = (&out, rate_per_minute) {
+        services
+            .set_rate_limit(&c.client_id, n)
+            .await
+            .map_err(|e| StartError::Internal(format!("--rate-per-minute: {e}")))?;
+    }
     db.close().await;
     out
 }

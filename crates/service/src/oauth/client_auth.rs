@@ -136,6 +136,7 @@ impl Services {
                 "the client's IP allow-list does not include this address",
             )));
         }
+        self.check_rate(&client)?;
         Ok(client)
     }
 }

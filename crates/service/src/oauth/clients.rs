@@ -66,6 +66,9 @@ pub struct Client {
     /// Inline keys; empty when the client publishes them at `jwks_uri`.
     pub keys: Arc<KeySet>,
     pub jwks_uri: Option<String>,
+    /// Requests a minute at the token, PAR, introspection and revocation
+    /// endpoints, over all nodes.
+    pub rate_per_minute: i64,
     pub(crate) secret_hash: Option<String>,
     pub id_token_alg: Alg,
     pub sector: String,
@@ -416,6 +419,9 @@ impl Services {
                 .map(|j| Arc::new(KeySet::from_jwks(&j)))
                 .unwrap_or_default(),
             jwks_uri: row.jwks_uri,
+            rate_per_minute: propusk_store::oauth_rate::limit(&self.db, &row.client_id)
+                .await?
+                .unwrap_or(i64::MAX),
             secret_hash: row.secret_hash,
             id_token_alg: Alg::parse(&row.id_token_alg)
                 .ok_or_else(|| internal("client id_token_alg"))?,

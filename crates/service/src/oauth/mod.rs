@@ -17,6 +17,7 @@ pub mod clients;
 mod dpop;
 pub mod logout;
 pub mod portal;
+pub mod rate;
 pub mod resource;
 pub mod token;
 
@@ -51,6 +52,7 @@ pub struct OAuthCache {
     jwks: Mutex<HashMap<String, (Instant, Arc<KeySet>)>>,
     /// For fetching them: short timeouts, no redirects.
     http: reqwest::Client,
+    rates: rate::RateLimits,
 }
 
 impl Default for OAuthCache {
@@ -59,6 +61,7 @@ impl Default for OAuthCache {
             keys: RwLock::default(),
             clients: Mutex::default(),
             jwks: Mutex::default(),
+            rates: rate::RateLimits::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(5))
