@@ -176,6 +176,19 @@ pub async fn authorize_as(
     password: &str,
     remember: bool,
 ) -> String {
+    authorize_with_factor(app, browser, authorize_url, login, password, remember, None).await
+}
+
+/// The same for a person with an authenticator app (`totp_key` in base32).
+pub async fn authorize_with_factor(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    authorize_url: &str,
+    login: &str,
+    password: &str,
+    remember: bool,
+    totp_key: Option<&str>,
+) -> String {
     let mut url = authorize_url.to_owned();
     for _ in 0..8 {
         let res = browser.get(&url).send().await.unwrap();
@@ -207,7 +220,37 @@ pub async fn authorize_as(
                     .await
                     .unwrap();
                 assert_eq!(res.status(), 303, "signed in");
-                url = app.url(&crate::bank::location(&res));
+                let mut to = crate::bank::location(&res);
+                if to.starts_with("/login/factor") {
+                    let key = propusk_core::factor::TotpKey::from_base32(
+                        totp_key.expect("a second factor is asked for"),
+                    )
+                    .unwrap();
+                    let page = browser
+                        .get(app.url(&to))
+                        .send()
+                        .await
+                        .unwrap()
+                        .text()
+                        .await
+                        .unwrap();
+                    let csrf = crate::pages::csrf_of(&page);
+                    let code = key.code_at(time::OffsetDateTime::now_utc()).unwrap();
+                    let next = url_query(&app.url(&to), "next").unwrap_or_default();
+                    let res = browser
+                        .post(app.url("/login/factor"))
+                        .form(&[
+                            ("csrf", csrf.as_str()),
+                            ("code", code.as_str()),
+                            ("next", next.as_str()),
+                        ])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 303, "factor accepted");
+                    to = crate::bank::location(&res);
+                }
+                url = app.url(&to);
             } else {
                 url = app.url(&next);
             }

@@ -773,3 +773,31 @@ both_backends! {
         app.shutdown().await;
     }
 }
+
+both_backends! {
+    async fn amr_says_mfa_when_the_sign_in_needed_a_second_factor(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let created = create_client(&app, new_client(Profile::Oidc, REDIRECT, &["fullname"], None)).await;
+        let secret = created.client_secret.clone().unwrap();
+        let mut amrs = Vec::new();
+        for (login, totp) in [(VOLKOVA, None), ("+79000000004", Some(propusk_service::demo::DEMO_TOTP_KEY))] {
+            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+            let url = format!(
+                "{}/oauth/authorize?client_id={}&response_type=code&redirect_uri={REDIRECT}&scope=openid&code_challenge={}&code_challenge_method=S256",
+                app.base, created.client_id, challenge.as_str()
+            );
+            let back = propusk_e2e::oidc::authorize_with_factor(&app, &client(), &url, login, DEMO_PASSWORD, false, totp).await;
+            let code = url_query(&back, "code").unwrap();
+            let tokens: Value = client()
+                .post(app.url("/oauth/token"))
+                .basic_auth(&created.client_id, Some(&secret))
+                .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", verifier.secret())])
+                .send().await.unwrap().json().await.unwrap();
+            let id = tokens["id_token"].as_str().unwrap();
+            let claims: Value = serde_json::from_slice(&base64_url(id.split('.').nth(1).unwrap())).unwrap();
+            amrs.push(claims["amr"].clone());
+        }
+        assert_eq!(amrs, vec![serde_json::json!(["pwd"]), serde_json::json!(["pwd", "mfa"])]);
+        app.shutdown().await;
+    }
+}

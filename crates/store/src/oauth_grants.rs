@@ -64,12 +64,14 @@ pub struct GrantRow {
     pub dpop_jkt: Option<String>,
     pub auth_time: OffsetDateTime,
     pub acr: String,
+    /// Space-separated `amr` values.
+    pub amr: String,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-const GRANT_COLUMNS: &str = "id, client_id, account_id, session_id, scope, dpop_jkt, auth_time, acr, created_at, expires_at, revoked_at";
+const GRANT_COLUMNS: &str = "id, client_id, account_id, session_id, scope, dpop_jkt, auth_time, acr, amr, created_at, expires_at, revoked_at";
 
 type GrantTuple = (
     Uuid,
@@ -79,6 +81,7 @@ type GrantTuple = (
     String,
     Option<String>,
     OffsetDateTime,
+    String,
     String,
     OffsetDateTime,
     OffsetDateTime,
@@ -95,15 +98,16 @@ fn grant(t: GrantTuple) -> GrantRow {
         dpop_jkt: t.5,
         auth_time: t.6,
         acr: t.7,
-        created_at: t.8,
-        expires_at: t.9,
-        revoked_at: t.10,
+        amr: t.8,
+        created_at: t.9,
+        expires_at: t.10,
+        revoked_at: t.11,
     }
 }
 
 pub async fn insert_grant(tx: &mut Tx, g: &GrantRow) -> Result<()> {
     let sql = format!(
-        "INSERT INTO oauth_grants ({GRANT_COLUMNS}, revoke_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)"
+        "INSERT INTO oauth_grants ({GRANT_COLUMNS}, revoke_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)"
     );
     on_tx!(tx, conn => {
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -115,6 +119,7 @@ pub async fn insert_grant(tx: &mut Tx, g: &GrantRow) -> Result<()> {
             .bind(&g.dpop_jkt)
             .bind(At(g.auth_time))
             .bind(&g.acr)
+            .bind(&g.amr)
             .bind(At(g.created_at))
             .bind(At(g.expires_at))
             .execute(conn)

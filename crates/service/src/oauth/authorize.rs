@@ -346,6 +346,12 @@ impl Services {
         let id = request_id(&p.request_uri).ok_or(ServiceError::NotFound)?;
         let now = self.clock.now();
         let account = accounts::get(&self.db, s.account_id).await?;
+        // A second factor confirmed before this session began was asked for
+        // when it signed in (the sign-in requires it once it is on).
+        let mfa = propusk_store::factors::totp_of(&self.db, s.account_id)
+            .await?
+            .and_then(|t| t.confirmed_at)
+            .is_some_and(|at| at <= s.created_at);
         let code = random_token().map_err(internal)?;
         let grant = GrantRow {
             id: Uuid::now_v7(),
@@ -356,6 +362,7 @@ impl Services {
             dpop_jkt: p.request.dpop_jkt.clone(),
             auth_time: s.created_at,
             acr: acr(account.trust_level).to_owned(),
+            amr: if mfa { "pwd mfa" } else { "pwd" }.to_owned(),
             created_at: now,
             expires_at: now + GRANT_TTL,
             revoked_at: None,

@@ -326,7 +326,7 @@ impl Services {
                 "iat": now,
                 "auth_time": auth_time,
                 "acr": grant.acr,
-                "amr": ["pwd"],
+                "amr": grant.amr.split(' ').collect::<Vec<_>>(),
                 "at_hash": signer.at_hash(&access_token),
             });
             if let Some(n) = nonce {
