@@ -801,3 +801,105 @@ both_backends! {
         app.shutdown().await;
     }
 }
+
+/// In Chromium: a remembered approval appears under «Доступ организаций»
+/// and is revoked there; the organization's administrator registers a
+/// sandbox client at «Клиенты OAuth» and sees its secret once.
+#[tokio::test]
+async fn a_person_revokes_an_organizations_access_and_an_administrator_registers_a_client() {
+    use fantoccini::Locator;
+    use propusk_e2e::browser::{Browser, follow_link, wait_for_heading, wait_for_text};
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let bank = app.demo_bank.clone().unwrap();
+    let base = app.base.clone();
+    Browser::run(
+        "a_person_revokes_an_organizations_access_and_an_administrator_registers_a_client",
+        |c| async move {
+            c.goto(&bank).await?;
+            c.find(Locator::Id("login-propusk")).await?.click().await?;
+            wait_for_heading(&c, "Вход").await?;
+            c.find(Locator::Id("login"))
+                .await?
+                .send_keys("+7 900 000-00-04")
+                .await?;
+            c.find(Locator::Id("password"))
+                .await?
+                .send_keys(DEMO_PASSWORD)
+                .await?;
+            c.find(Locator::Css("form[action='/login'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Подтверждение входа").await?;
+            let key =
+                propusk_core::factor::TotpKey::from_base32(propusk_service::demo::DEMO_TOTP_KEY)?;
+            c.find(Locator::Id("code"))
+                .await?
+                .send_keys(&key.code_at(time::OffsetDateTime::now_utc())?)
+                .await?;
+            c.find(Locator::Css("form[action='/login/factor'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Вход в организацию через Пропуск").await?;
+            c.find(Locator::Css("label[for='remember']"))
+                .await?
+                .click()
+                .await?;
+            c.find(Locator::Id("consent-approve"))
+                .await?
+                .click()
+                .await?;
+            wait_for_text(&c, "#rp-welcome", "Вы вошли через Пропуск").await?;
+
+            // Back in the cabinet: the remembered approval, and revoking it.
+            c.goto(&format!("{base}/cabinet")).await?;
+            follow_link(&c, "/cabinet/access", "Доступ организаций").await?;
+            wait_for_text(&c, "#access", "Демо-банк: вход через Пропуск").await?;
+            c.find(Locator::Css("form[action='/cabinet/access/revoke'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_text(&c, "#access-none", "Запомненных разрешений нет").await?;
+
+            // Acting for АО «Демо-банк»: a sandbox client.
+            follow_link(&c, "/cabinet/orgs", "Организации").await?;
+            c.find(Locator::Css("form[action='/cabinet/orgs/switch'] button"))
+                .await?
+                .click()
+                .await?;
+            follow_link(&c, "/org/clients", "Клиенты OAuth").await?;
+            c.find(Locator::Id("client-name"))
+                .await?
+                .send_keys("Мобильный банк")
+                .await?;
+            c.find(Locator::Id("client-redirect"))
+                .await?
+                .send_keys("https://bank.example/cb")
+                .await?;
+            c.find(Locator::Css("label[for='profile-oidc']"))
+                .await?
+                .click()
+                .await?;
+            c.find(Locator::Css("label[for='scope-fullname']"))
+                .await?
+                .click()
+                .await?;
+            c.find(Locator::Id("client-create")).await?.click().await?;
+            wait_for_text(&c, "#client-created", "Клиент зарегистрирован").await?;
+            let secret = c
+                .find(Locator::Id("new-client-secret"))
+                .await?
+                .text()
+                .await?;
+            propusk_e2e::browser::ensure(
+                secret.len() == 43,
+                format!("a secret shown once: {secret:?}"),
+            )?;
+            wait_for_text(&c, "#clients", "Мобильный банк").await?;
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}
