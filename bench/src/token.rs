@@ -11,7 +11,7 @@
 //!   core (CPU 0) in the same run, alternating with the server phases.
 //!
 //! The server is pinned to CPU 0, the load generator to CPU 1. Closed loop
-//! with `CONCURRENCY` clients; latency percentiles over every request.
+//! with `PROPUSK_BENCH_CONCURRENCY` clients (16); latency percentiles over every request.
 //! `--peer` runs the same client_credentials load against another provider
 //! (node-oidc-provider: `bench/peer/`), already running on CPU 0.
 
@@ -21,7 +21,13 @@ use std::time::{Duration, Instant};
 
 use propusk_oidc::{Alg, Compact, PublicKey, SigningKey};
 
-const CONCURRENCY: usize = 16;
+/// Clients at once; `PROPUSK_BENCH_CONCURRENCY` overrides.
+fn concurrency() -> usize {
+    std::env::var("PROPUSK_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16)
+}
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -425,7 +431,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &url,
             &cc,
             cc_form.clone(),
-            CONCURRENCY,
+            concurrency(),
             Duration::from_secs(1),
             noop.clone(),
         )
@@ -435,7 +441,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &url,
             &cc,
             cc_form.clone(),
-            CONCURRENCY,
+            concurrency(),
             Duration::from_secs(secs),
             noop.clone(),
         )
@@ -448,7 +454,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
         // Refresh: one grant per client, rotated on every use.
         let mut tokens = Vec::new();
-        for _ in 0..CONCURRENCY {
+        for _ in 0..concurrency() {
             tokens.push(refresh_token(&base, &cc).await?);
         }
         let tokens = Arc::new(std::sync::Mutex::new(tokens));
@@ -471,7 +477,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             &url,
             &cc,
             rt_form,
-            CONCURRENCY,
+            concurrency(),
             Duration::from_secs(secs),
             keep,
         )
@@ -508,7 +514,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 &url,
                 &peer_auth,
                 form.clone(),
-                CONCURRENCY,
+                concurrency(),
                 Duration::from_secs(1),
                 noop.clone(),
             )
@@ -518,7 +524,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 &url,
                 &peer_auth,
                 form,
-                CONCURRENCY,
+                concurrency(),
                 Duration::from_secs(secs),
                 noop,
             )
