@@ -903,3 +903,22 @@ async fn a_person_revokes_an_organizations_access_and_an_administrator_registers
     .await;
     app.shutdown().await;
 }
+
+both_backends! {
+    async fn login_hint_prefills_the_sign_in_form(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let created = create_client(&app, new_client(Profile::Oidc, REDIRECT, &[], None)).await;
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let browser = client();
+        let url = format!(
+            "{}/oauth/authorize?client_id={}&response_type=code&redirect_uri={REDIRECT}&scope=openid&code_challenge={}&code_challenge_method=S256&login_hint=%2B79000000002",
+            app.base, created.client_id, challenge.as_str()
+        );
+        let stored = propusk_e2e::bank::location(&browser.get(&url).send().await.unwrap());
+        let login = propusk_e2e::bank::location(&browser.get(app.url(&stored)).send().await.unwrap());
+        assert!(login.starts_with("/login?next="), "{login}");
+        let page = browser.get(app.url(&login)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("value=\"+79000000002\""), "the login is filled in");
+        app.shutdown().await;
+    }
+}

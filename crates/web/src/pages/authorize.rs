@@ -98,7 +98,14 @@ pub async fn start(
         }
         _ => None,
     };
-    let login = format!("/login?next={}", encode_query(&continue_url(&p)));
+    // OIDC Core §3.1.2.1: `login_hint` prefills the sign-in form.
+    let hint = p
+        .request
+        .login_hint
+        .as_deref()
+        .map(|h| format!("&login={}", encode_query(h)))
+        .unwrap_or_default();
+    let login = format!("/login?next={}{hint}", encode_query(&continue_url(&p)));
     match state
         .services
         .authorization_step(&p, session.as_ref())

@@ -22,6 +22,8 @@ use crate::state::AppState;
 pub struct LoginQuery {
     next: Option<String>,
     recovered: Option<String>,
+    /// Prefills the login (an OpenID client's `login_hint`).
+    login: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,7 +57,10 @@ pub async fn form(ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response,
     }
     render(&LoginPage {
         ctx,
-        login: String::new(),
+        login: q
+            .login
+            .map(|l| l.chars().take(255).collect())
+            .unwrap_or_default(),
         next,
         login_error: None,
         password_error: None,
