@@ -922,3 +922,27 @@ both_backends! {
         app.shutdown().await;
     }
 }
+
+both_backends! {
+    async fn direct_authorization_requests_are_limited_per_address(tdb: TestDb) {
+        let app = demo_app(tdb).await;
+        let created = create_client(&app, new_client(Profile::Oidc, REDIRECT, &[], None)).await;
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let url = format!(
+            "{}/oauth/authorize?client_id={}&response_type=code&redirect_uri={REDIRECT}&scope=openid&code_challenge={}&code_challenge_method=S256",
+            app.base, created.client_id, challenge.as_str()
+        );
+        let minute = propusk_e2e::oidc::now().div_euclid(60);
+        let mut statuses = Vec::new();
+        for _ in 0..31 {
+            statuses.push(client().get(&url).send().await.unwrap());
+        }
+        if propusk_e2e::oidc::now().div_euclid(60) == minute {
+            assert!(statuses[..30].iter().all(|r| r.status() == 303), "30 stored");
+            let last = &statuses[30];
+            assert_eq!(last.status(), 429);
+            assert!(last.headers().get("retry-after").is_some());
+        }
+        app.shutdown().await;
+    }
+}

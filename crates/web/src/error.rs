@@ -123,6 +123,11 @@ fn texts(status: StatusCode) -> (&'static str, &'static str, &'static str) {
             "error-bad-request-title",
             "error-bad-request-body",
         ),
+        429 => (
+            "too-many-requests",
+            "error-too-many-title",
+            "error-too-many-body",
+        ),
         422 => (
             "validation",
             "error-validation-title",

@@ -29,6 +29,9 @@ use crate::error::internal;
 use crate::sessions::Current;
 use crate::{Result, ServiceError, Services};
 
+/// Direct authorization requests one address may make a minute (per node).
+pub const DIRECT_PER_MINUTE: u32 = 30;
+
 /// How long a grant (and its refresh token) lasts without being revoked.
 pub const GRANT_TTL: Duration = Duration::days(30);
 
@@ -157,7 +160,11 @@ impl Services {
     }
 
     /// The authorization endpoint's first step.
-    pub async fn begin_authorization(&self, params: &BTreeMap<String, String>) -> Result<Begin> {
+    pub async fn begin_authorization(
+        &self,
+        params: &BTreeMap<String, String>,
+        ip: std::net::IpAddr,
+    ) -> Result<Begin> {
         let page = |d: &str| {
             Ok(Begin::Refused(Refusal::Page(OAuthError::request(
                 d.to_owned(),
@@ -224,11 +231,38 @@ impl Services {
             );
             return Ok(Begin::Refused(Refusal::Redirect(url)));
         }
+        self.count_direct_request(ip)?;
         let (request_uri, _) = self.store_request(&client.id, request).await?;
         Ok(Begin::Stored {
             client_id: client.id.clone(),
             request_uri,
         })
+    }
+
+    /// `RateLimited` past [`DIRECT_PER_MINUTE`] from one address.
+    fn count_direct_request(&self, ip: std::net::IpAddr) -> Result<()> {
+        let now = self.clock.now();
+        let window = now.unix_timestamp().div_euclid(60);
+        let mut map = self
+            .oauth
+            .direct
+            .lock()
+            .map_err(|_| internal("direct request counters poisoned"))?;
+        if map.len() > 100_000 {
+            map.retain(|_, (w, _)| *w == window);
+        }
+        let entry = map.entry(ip).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        if entry.1 >= DIRECT_PER_MINUTE {
+            return Err(ServiceError::RateLimited {
+                retry_at: time::OffsetDateTime::from_unix_timestamp((window + 1) * 60)
+                    .unwrap_or(now),
+            });
+        }
+        entry.1 += 1;
+        Ok(())
     }
 
     fn refuse(&self, p: &Pending, code: ErrorCode, why: &str) -> Step {

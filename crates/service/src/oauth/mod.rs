@@ -53,6 +53,9 @@ pub struct OAuthCache {
     /// For fetching them: short timeouts, no redirects.
     http: reqwest::Client,
     rates: rate::RateLimits,
+    /// Direct (not pushed) authorization requests per address and minute:
+    /// each is stored, and nothing else bounds who may ask.
+    direct: Mutex<HashMap<std::net::IpAddr, (i64, u32)>>,
 }
 
 impl Default for OAuthCache {
@@ -62,6 +65,7 @@ impl Default for OAuthCache {
             clients: Mutex::default(),
             jwks: Mutex::default(),
             rates: rate::RateLimits::default(),
+            direct: Mutex::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(5))

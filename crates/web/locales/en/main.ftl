@@ -465,3 +465,5 @@ org-client-create = Register
 org-client-created = The client is registered.
 org-client-secret-once = Save the secret now: it is shown only once.
 org-client-registered = Registered
+error-too-many-title = Too many requests
+error-too-many-body = Too many requests came from your address. Wait a minute and try again.

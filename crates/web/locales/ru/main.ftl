@@ -465,3 +465,5 @@ org-client-create = Зарегистрировать
 org-client-created = Клиент зарегистрирован.
 org-client-secret-once = Сохраните секрет сейчас: он показывается один раз.
 org-client-registered = Зарегистрирован
+error-too-many-title = Слишком много запросов
+error-too-many-body = С вашего адреса пришло слишком много запросов. Подождите минуту и попробуйте снова.

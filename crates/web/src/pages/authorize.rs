@@ -58,13 +58,23 @@ async fn pending(
     state: &AppState,
     ctx: &PageCtx,
     params: &BTreeMap<String, String>,
+    ip: std::net::IpAddr,
 ) -> Result<Result<Pending, Response>, WebError> {
-    match state
-        .services
-        .begin_authorization(params)
-        .await
-        .map_err(service_error)?
-    {
+    let begun = match state.services.begin_authorization(params, ip).await {
+        Ok(b) => b,
+        Err(ServiceError::RateLimited { retry_at }) => {
+            let secs = (retry_at - time::OffsetDateTime::now_utc())
+                .whole_seconds()
+                .max(1);
+            let mut res = axum::http::StatusCode::TOO_MANY_REQUESTS.into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            return Ok(Err(res));
+        }
+        Err(e) => return Err(service_error(e)),
+    };
+    match begun {
         Begin::Pending(p) => Ok(Ok(*p)),
         Begin::Stored {
             client_id,
@@ -80,6 +90,14 @@ async fn pending(
     }
 }
 
+/// The caller's address (for the per-address limit on direct requests).
+fn peer(parts: &axum::http::Extensions) -> std::net::IpAddr {
+    parts
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
 /// GET with the query, or POST with a form (OIDC Core §3.1.2.1).
 pub async fn start(
     State(state): State<AppState>,
@@ -87,7 +105,8 @@ pub async fn start(
     parts: axum::http::Extensions,
     ProtocolParams(params): ProtocolParams,
 ) -> Result<Response, WebError> {
-    let p = match pending(&state, &ctx, &params).await? {
+    let ip = peer(&parts);
+    let p = match pending(&state, &ctx, &params, ip).await? {
         Ok(p) => p,
         Err(res) => return Ok(res),
     };
@@ -174,12 +193,14 @@ pub async fn decide(
     State(state): State<AppState>,
     ctx: PageCtx,
     Citizen(current): Citizen,
+    parts: axum::http::Extensions,
     CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, WebError> {
+    let ip = peer(&parts);
     let mut params = BTreeMap::new();
     params.insert("client_id".to_owned(), form.client_id);
     params.insert("request_uri".to_owned(), form.request_uri);
-    let p = match pending(&state, &ctx, &params).await? {
+    let p = match pending(&state, &ctx, &params, ip).await? {
         Ok(p) => p,
         Err(res) => return Ok(res),
     };
