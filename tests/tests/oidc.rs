@@ -526,39 +526,13 @@ fn base64_url_encode(b: &[u8]) -> String {
 #[tokio::test]
 async fn the_demo_bank_signs_a_customer_in_through_propusk() {
     use fantoccini::Locator;
-    use propusk_e2e::browser::{Browser, wait_for_heading, wait_for_text};
+    use propusk_e2e::browser::{Browser, wait_for_text};
     let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
     let bank = app.demo_bank.clone().unwrap();
     Browser::run(
         "the_demo_bank_signs_a_customer_in_through_propusk",
         |c| async move {
-            c.goto(&bank).await?;
-            c.find(Locator::Id("login-propusk")).await?.click().await?;
-            wait_for_heading(&c, "Вход").await?;
-            c.find(Locator::Id("login"))
-                .await?
-                .send_keys("+7 900 000-00-04")
-                .await?;
-            c.find(Locator::Id("password"))
-                .await?
-                .send_keys(DEMO_PASSWORD)
-                .await?;
-            c.find(Locator::Css("form[action='/login'] button"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Подтверждение входа").await?;
-            let key =
-                propusk_core::factor::TotpKey::from_base32(propusk_service::demo::DEMO_TOTP_KEY)?;
-            c.find(Locator::Id("code"))
-                .await?
-                .send_keys(&key.code_at(time::OffsetDateTime::now_utc())?)
-                .await?;
-            c.find(Locator::Css("form[action='/login/factor'] button"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Вход в организацию через Пропуск").await?;
+            to_consent_from_the_bank(&c, &bank).await?;
             wait_for_text(&c, "#consent-org", "АО «Демо-банк»").await?;
             wait_for_text(&c, "#consent-items", "СНИЛС").await?;
             c.find(Locator::Id("consent-approve"))
@@ -808,40 +782,14 @@ both_backends! {
 #[tokio::test]
 async fn a_person_revokes_an_organizations_access_and_an_administrator_registers_a_client() {
     use fantoccini::Locator;
-    use propusk_e2e::browser::{Browser, follow_link, wait_for_heading, wait_for_text};
+    use propusk_e2e::browser::{Browser, follow_link, wait_for_text};
     let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
     let bank = app.demo_bank.clone().unwrap();
     let base = app.base.clone();
     Browser::run(
         "a_person_revokes_an_organizations_access_and_an_administrator_registers_a_client",
         |c| async move {
-            c.goto(&bank).await?;
-            c.find(Locator::Id("login-propusk")).await?.click().await?;
-            wait_for_heading(&c, "Вход").await?;
-            c.find(Locator::Id("login"))
-                .await?
-                .send_keys("+7 900 000-00-04")
-                .await?;
-            c.find(Locator::Id("password"))
-                .await?
-                .send_keys(DEMO_PASSWORD)
-                .await?;
-            c.find(Locator::Css("form[action='/login'] button"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Подтверждение входа").await?;
-            let key =
-                propusk_core::factor::TotpKey::from_base32(propusk_service::demo::DEMO_TOTP_KEY)?;
-            c.find(Locator::Id("code"))
-                .await?
-                .send_keys(&key.code_at(time::OffsetDateTime::now_utc())?)
-                .await?;
-            c.find(Locator::Css("form[action='/login/factor'] button"))
-                .await?
-                .click()
-                .await?;
-            wait_for_heading(&c, "Вход в организацию через Пропуск").await?;
+            to_consent_from_the_bank(&c, &bank).await?;
             c.find(Locator::Css("label[for='remember']"))
                 .await?
                 .click()
@@ -945,4 +893,41 @@ both_backends! {
         }
         app.shutdown().await;
     }
+}
+
+/// In Chromium: from the demo bank's «Войти через Пропуск» through
+/// Propusk's sign-in with Кузнецова's password and TOTP code, to the
+/// consent screen.
+async fn to_consent_from_the_bank(
+    c: &fantoccini::Client,
+    bank: &str,
+) -> Result<(), propusk_e2e::browser::BoxError> {
+    use fantoccini::Locator;
+    use propusk_e2e::browser::wait_for_heading;
+    c.goto(bank).await?;
+    c.find(Locator::Id("login-propusk")).await?.click().await?;
+    wait_for_heading(c, "Вход").await?;
+    c.find(Locator::Id("login"))
+        .await?
+        .send_keys("+7 900 000-00-04")
+        .await?;
+    c.find(Locator::Id("password"))
+        .await?
+        .send_keys(DEMO_PASSWORD)
+        .await?;
+    c.find(Locator::Css("form[action='/login'] button"))
+        .await?
+        .click()
+        .await?;
+    wait_for_heading(c, "Подтверждение входа").await?;
+    let key = propusk_core::factor::TotpKey::from_base32(propusk_service::demo::DEMO_TOTP_KEY)?;
+    c.find(Locator::Id("code"))
+        .await?
+        .send_keys(&key.code_at(time::OffsetDateTime::now_utc())?)
+        .await?;
+    c.find(Locator::Css("form[action='/login/factor'] button"))
+        .await?
+        .click()
+        .await?;
+    wait_for_heading(c, "Вход в организацию через Пропуск").await
 }
