@@ -22,6 +22,10 @@ pub struct Assertion {
     pub exp: i64,
 }
 
+fn bad(why: &str) -> OAuthError {
+    OAuthError::client(format!("client assertion: {why}"))
+}
+
 /// Verifies `token` as `client_id`'s assertion for `issuer` at `now`.
 /// `allowed` says which algorithms the client's profile permits.
 pub fn check(
@@ -32,15 +36,27 @@ pub fn check(
     issuer: &str,
     now: i64,
 ) -> Result<Assertion, OAuthError> {
-    let bad = |why: &str| OAuthError::client(format!("client assertion: {why}"));
     let jws = Compact::parse(token).map_err(|_| bad("not a signed JWT"))?;
+    check_parsed(&jws, client_id, keys, allowed, issuer, now)
+}
+
+/// [`check`] of an assertion the caller has parsed already (it read `iss`
+/// to find the client): the token endpoint parses it once.
+pub fn check_parsed(
+    jws: &Compact<'_>,
+    client_id: &str,
+    keys: &KeySet,
+    allowed: &[crate::Alg],
+    issuer: &str,
+    now: i64,
+) -> Result<Assertion, OAuthError> {
     let key = keys
-        .find(&jws)
+        .find(jws)
         .ok_or_else(|| bad("no registered key matches its kid and alg"))?;
     if !allowed.contains(&key.alg()) {
         return Err(bad("algorithm not allowed for this client"));
     }
-    key.verify(&jws)
+    key.verify(jws)
         .map_err(|_| bad("signature does not verify"))?;
     if jws.claim_str("iss") != Some(client_id) || jws.claim_str("sub") != Some(client_id) {
         return Err(bad("iss and sub must be the client_id"));

@@ -73,7 +73,7 @@ impl Services {
                 && client
                     .secret_hash
                     .as_deref()
-                    .is_some_and(|h| aws_lc_rs_eq(h.as_bytes(), token_hash(secret).as_bytes()));
+                    .is_some_and(|h| same_hash(h, &token_hash(secret)));
             if !ok {
                 return Err(client_err("unknown client or wrong secret"));
             }
@@ -82,10 +82,12 @@ impl Services {
             if c.assertion_type.as_deref() != Some(ASSERTION_TYPE) {
                 return Err(client_err("client_assertion_type must be jwt-bearer"));
             }
-            // Whose assertion: its `iss`, checked against its signature next.
-            let iss = Compact::parse(token)
-                .ok()
-                .and_then(|j| j.claim_str("iss").map(str::to_owned))
+            // Parsed once: its `iss` names the client, whose keys check it.
+            let jws = Compact::parse(token)
+                .map_err(|_| client_err("client assertion: not a signed JWT with iss"))?;
+            let iss = jws
+                .claim_str("iss")
+                .map(str::to_owned)
                 .ok_or_else(|| client_err("client assertion: not a signed JWT with iss"))?;
             if c.client_id.as_ref().is_some_and(|cid| *cid != iss) {
                 return Err(client_err("client_id differs from the assertion's iss"));
@@ -95,9 +97,9 @@ impl Services {
                 .await?
                 .ok_or_else(|| client_err("unknown client"))?;
             let now = self.unix_now();
-            let keys = self.client_keys(&client, token).await?;
-            let checked = assertion::check(
-                token,
+            let keys = self.client_keys(&client, &jws).await?;
+            let checked = assertion::check_parsed(
+                &jws,
                 &client.id,
                 &keys,
                 client.allowed_algs(),
@@ -141,8 +143,9 @@ impl Services {
     }
 }
 
-fn aws_lc_rs_eq(a: &[u8], b: &[u8]) -> bool {
-    subtle::ConstantTimeEq::ct_eq(a, b).into()
+/// Compares two secret hashes in constant time.
+fn same_hash(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 /// How long fetched client keys are trusted, and how often an unknown
@@ -157,7 +160,7 @@ impl Services {
     pub(crate) async fn client_keys(
         &self,
         client: &Client,
-        token: &str,
+        jws: &Compact<'_>,
     ) -> Result<Arc<propusk_oidc::KeySet>> {
         let Some(uri) = &client.jwks_uri else {
             return Ok(client.keys.clone());
@@ -168,11 +171,7 @@ impl Services {
             .lock()
             .ok()
             .and_then(|c| c.get(uri).cloned());
-        let has_key = |set: &propusk_oidc::KeySet| {
-            Compact::parse(token)
-                .ok()
-                .is_some_and(|j| set.find(&j).is_some())
-        };
+        let has_key = |set: &propusk_oidc::KeySet| set.find(jws).is_some();
         if let Some((at, set)) = &cached {
             let fresh = at.elapsed() < JWKS_TTL;
             if fresh && (has_key(set) || at.elapsed() < JWKS_REFETCH) {
