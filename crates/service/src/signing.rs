@@ -93,25 +93,38 @@ impl Services {
 
     /// The JWKS document: every published public key, newest first.
     pub async fn jwks(&self) -> Result<serde_json::Value> {
-        let keys = signing_keys::published(&self.db, self.clock.now())
-            .await?
-            .into_iter()
-            .map(|k| serde_json::from_str::<serde_json::Value>(&k.public_jwk).map_err(internal))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(serde_json::json!({ "keys": keys }))
+        jwks_of(&signing_keys::published(&self.db, self.clock.now()).await?)
     }
 
     /// The key that signs with `alg` now: the newest active one.
     pub async fn signing_key(&self, alg: Alg) -> Result<SigningKey> {
-        let row = signing_keys::published(&self.db, self.clock.now())
-            .await?
-            .into_iter()
-            .find(|k| k.alg == alg.as_str() && k.retired_at.is_none())
-            .ok_or_else(|| internal(format!("no active {} key", alg.as_str())))?;
+        let rows = signing_keys::published(&self.db, self.clock.now()).await?;
+        active_key(&rows, alg)
+            .map(|row| self.open_signing_key(row, alg))
+            .ok_or_else(|| internal(format!("no active {} key", alg.as_str())))?
+    }
+
+    /// A stored key, unsealed and parsed.
+    pub(crate) fn open_signing_key(&self, row: &KeyRow, alg: Alg) -> Result<SigningKey> {
         let der = self
             .vault
             .open(&row.private_key, &context(&row.kid))
             .map_err(internal)?;
         SigningKey::from_pkcs8(alg, &der).map_err(internal)
     }
+}
+
+/// The newest unretired key of `alg` among published rows (newest first).
+pub(crate) fn active_key(rows: &[KeyRow], alg: Alg) -> Option<&KeyRow> {
+    rows.iter()
+        .find(|k| k.alg == alg.as_str() && k.retired_at.is_none())
+}
+
+/// The JWKS document of published rows.
+pub(crate) fn jwks_of(rows: &[KeyRow]) -> Result<serde_json::Value> {
+    let keys = rows
+        .iter()
+        .map(|k| serde_json::from_str::<serde_json::Value>(&k.public_jwk).map_err(internal))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(serde_json::json!({ "keys": keys }))
 }

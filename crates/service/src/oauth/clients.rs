@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use propusk_core::audit::{Actor, NewEvent};
-use propusk_oidc::request::redirect_matches;
 use propusk_oidc::tokens::{random_token, token_hash};
 use propusk_oidc::{Alg, KeySet, Profile, scopes};
 use propusk_store::{audit, oauth_clients, orgs};
@@ -435,14 +434,6 @@ impl Services {
             cache.insert(client_id.to_owned(), (Instant::now(), client.clone()));
         }
         Ok(Some(client))
-    }
-
-    /// Whether `uri` is one of the client's redirect URIs.
-    pub fn is_registered_redirect(client: &Client, uri: &str) -> bool {
-        client
-            .redirect_uris
-            .iter()
-            .any(|r| redirect_matches(r, uri))
     }
 }
 

@@ -111,13 +111,17 @@ impl Services {
         {
             return Ok(keys.clone());
         }
+        // One read serves both: the signers and the published set.
+        let rows = propusk_store::signing_keys::published(&self.db, self.clock.now()).await?;
         let mut active = HashMap::new();
         for alg in Alg::ALL {
-            if let Ok(k) = self.signing_key(alg).await {
+            if let Some(Ok(k)) =
+                crate::signing::active_key(&rows, alg).map(|row| self.open_signing_key(row, alg))
+            {
                 active.insert(alg.as_str(), Arc::new(k));
             }
         }
-        let published = KeySet::from_jwks(&self.jwks().await?);
+        let published = KeySet::from_jwks(&crate::signing::jwks_of(&rows)?);
         let keys = Arc::new(ProviderKeys { active, published });
         if let Ok(mut guard) = self.oauth.keys.write() {
             *guard = Some((Instant::now(), keys.clone()));
