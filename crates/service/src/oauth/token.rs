@@ -254,34 +254,55 @@ impl Services {
             )
             .into());
         }
-        let now = self.unix_now();
         let keys = self.provider_keys().await?;
-        let claims = AccessClaims {
-            iss: self.issuer().to_owned(),
-            sub: client.id.clone(),
-            aud: self.issuer().to_owned(),
-            client_id: client.id.clone(),
-            exp: now + ACCESS_TOKEN_TTL,
-            iat: now,
-            jti: random_token().map_err(internal)?,
-            scope: asked.join(" "),
-            cnf: dpop.map(|p| Cnf::Jkt { jkt: p.jkt.clone() }),
-            auth_time: None,
-            acr: None,
-            gid: None,
-        };
-        let access_token = keys
-            .signer(ACCESS_TOKEN_ALG)?
-            .sign(TYP_ACCESS, &claims)
-            .map_err(internal)?;
+        let scope = asked.join(" ");
+        let access_token = self.access_token(
+            &keys,
+            client,
+            client.id.clone(),
+            None,
+            &scope,
+            dpop.map(|p| p.jkt.clone()),
+        )?;
         Ok(TokenResponse {
             access_token,
             token_type: if dpop.is_some() { "DPoP" } else { "Bearer" },
             expires_in: ACCESS_TOKEN_TTL,
             refresh_token: None,
             id_token: None,
-            scope: claims.scope,
+            scope,
         })
+    }
+
+    /// An RFC 9068 access token for `sub`: a person's under their grant, or
+    /// the client itself (no grant); DPoP-bound to `jkt` if given.
+    fn access_token(
+        &self,
+        keys: &super::ProviderKeys,
+        client: &Client,
+        sub: String,
+        grant: Option<&GrantRow>,
+        scope: &str,
+        jkt: Option<String>,
+    ) -> Result<String> {
+        let now = self.unix_now();
+        let claims = AccessClaims {
+            iss: self.issuer().to_owned(),
+            sub,
+            aud: self.issuer().to_owned(),
+            client_id: client.id.clone(),
+            exp: now + ACCESS_TOKEN_TTL,
+            iat: now,
+            jti: random_token().map_err(internal)?,
+            scope: scope.to_owned(),
+            cnf: jkt.map(|jkt| Cnf::Jkt { jkt }),
+            auth_time: grant.map(|g| g.auth_time.unix_timestamp()),
+            acr: grant.map(|g| g.acr.clone()),
+            gid: grant.map(|g| g.id.to_string()),
+        };
+        keys.signer(ACCESS_TOKEN_ALG)?
+            .sign(TYP_ACCESS, &claims)
+            .map_err(internal)
     }
 
     /// The access token (and ID token) of a grant.
@@ -298,24 +319,14 @@ impl Services {
         let keys = self.provider_keys().await?;
         let sub = self.pairwise_sub(&client.sector, grant.account_id);
         let auth_time = grant.auth_time.unix_timestamp();
-        let claims = AccessClaims {
-            iss: self.issuer().to_owned(),
-            sub: sub.clone(),
-            aud: self.issuer().to_owned(),
-            client_id: client.id.clone(),
-            exp: now + ACCESS_TOKEN_TTL,
-            iat: now,
-            jti: random_token().map_err(internal)?,
-            scope: scope.to_owned(),
-            cnf: grant.dpop_jkt.clone().map(|jkt| Cnf::Jkt { jkt }),
-            auth_time: Some(auth_time),
-            acr: Some(grant.acr.clone()),
-            gid: Some(grant.id.to_string()),
-        };
-        let access_token = keys
-            .signer(ACCESS_TOKEN_ALG)?
-            .sign(TYP_ACCESS, &claims)
-            .map_err(internal)?;
+        let access_token = self.access_token(
+            &keys,
+            client,
+            sub.clone(),
+            Some(grant),
+            scope,
+            grant.dpop_jkt.clone(),
+        )?;
         let id_token = if openid {
             let signer = keys.signer(client.id_token_alg)?;
             let mut id = serde_json::json!({
