@@ -550,36 +550,12 @@ async fn the_demo_bank_signs_a_customer_in_through_propusk() {
     app.shutdown().await;
 }
 
-/// A loopback receiver of back-channel logout tokens.
-async fn logout_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use axum::routing::post;
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let store = got.clone();
-    let app = axum::Router::new().route(
-        "/backchannel",
-        post(
-            move |axum::Form(f): axum::Form<std::collections::HashMap<String, String>>| {
-                let store = store.clone();
-                async move {
-                    store
-                        .lock()
-                        .unwrap()
-                        .push(f.get("logout_token").cloned().unwrap_or_default());
-                    axum::http::StatusCode::OK
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/backchannel"), got)
-}
-
 both_backends! {
     async fn rp_initiated_logout_ends_the_session_and_tells_the_client(tdb: TestDb) {
         let app = demo_app(tdb).await;
-        let (bc, got) = logout_receiver().await;
+        // The client's back-channel endpoint: the project's loopback sink.
+        let sink = propusk_testkit::sinks::HttpSink::start().await;
+        let bc = sink.url("/backchannel");
         let mut new = new_client(Profile::Oidc, REDIRECT, &["fullname"], None);
         new.post_logout_redirect_uris = vec!["http://127.0.0.1:9/bye".into()];
         new.backchannel_logout_uri = Some(bc);
@@ -636,8 +612,10 @@ both_backends! {
         // The back-channel logout token arrives (the dispatcher runs every second).
         let mut token = None;
         for _ in 0..100 {
-            if let Some(t) = got.lock().unwrap().first().cloned() {
-                token = Some(t);
+            if let Some(r) = sink.requests().first() {
+                assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/backchannel"));
+                // The form body read as a query: the same encoding.
+                token = url_query(&format!("http://x/?{}", r.body), "logout_token");
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

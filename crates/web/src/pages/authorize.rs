@@ -11,7 +11,7 @@ use propusk_service::oauth::authorize::{Begin, ConsentView, Pending, Refusal, St
 use propusk_store::sessions::Stage;
 use serde::Deserialize;
 
-use super::protocol_params::ProtocolParams;
+use super::protocol_params::{ProtocolParams, refusal};
 use super::{PageCtx, render, service_error};
 use crate::csrf::CsrfForm;
 use crate::error::WebError;
@@ -37,13 +37,14 @@ struct ConsentPage {
 }
 
 fn refused(ctx: &PageCtx, e: &propusk_oidc::OAuthError) -> WebError {
-    let lead = match ctx.t.lang {
-        propusk_core::Lang::Ru => "Запрос организации на вход через Пропуск отклонён",
-        propusk_core::Lang::En => "The organization's sign-in request was refused",
-    };
-    WebError::BadRequest {
-        detail: format!("{lead}: {} ({})", e.description, e.code.as_str()),
-    }
+    refusal(
+        ctx.t.lang,
+        [
+            "Запрос организации на вход через Пропуск отклонён",
+            "The organization's sign-in request was refused",
+        ],
+        e,
+    )
 }
 
 fn continue_url(p: &Pending) -> String {

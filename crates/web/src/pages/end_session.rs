@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use propusk_service::oauth::logout::post_logout_url;
 use serde::Deserialize;
 
-use super::protocol_params::ProtocolParams;
+use super::protocol_params::{ProtocolParams, refusal};
 use super::{PageCtx, render, service_error};
 use crate::csrf::CsrfForm;
 use crate::error::WebError;
@@ -30,15 +30,11 @@ struct LogoutPage {
 
 fn refused(ctx: &PageCtx, e: propusk_service::ServiceError) -> WebError {
     match e {
-        propusk_service::ServiceError::OAuth(e) => {
-            let lead = match ctx.t.lang {
-                propusk_core::Lang::Ru => "Запрос на выход отклонён",
-                propusk_core::Lang::En => "The logout request was refused",
-            };
-            WebError::BadRequest {
-                detail: format!("{lead}: {} ({})", e.description, e.code.as_str()),
-            }
-        }
+        propusk_service::ServiceError::OAuth(e) => refusal(
+            ctx.t.lang,
+            ["Запрос на выход отклонён", "The logout request was refused"],
+            &e,
+        ),
         other => service_error(other),
     }
 }

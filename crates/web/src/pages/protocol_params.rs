@@ -11,6 +11,22 @@ use crate::error::WebError;
 
 pub struct ProtocolParams(pub BTreeMap<String, String>);
 
+/// A refused protocol request as the page says it: `lead` in the page's
+/// language, then the error for the client's developers.
+pub fn refusal(
+    lang: propusk_core::Lang,
+    lead: [&str; 2],
+    e: &propusk_oidc::OAuthError,
+) -> WebError {
+    let lead = match lang {
+        propusk_core::Lang::Ru => lead[0],
+        propusk_core::Lang::En => lead[1],
+    };
+    WebError::BadRequest {
+        detail: format!("{lead}: {} ({})", e.description, e.code.as_str()),
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for ProtocolParams {
     type Rejection = WebError;
 
