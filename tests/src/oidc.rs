@@ -292,3 +292,34 @@ pub fn url_query(u: &str, name: &str) -> Option<String> {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
+
+/// POSTs a form with an optional DPoP proof, following one nonce request.
+pub async fn post_dpop(
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, String)],
+    key: Option<&propusk_oidc::SigningKey>,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    let http = crate::client();
+    let url = app.url(path);
+    let mut nonce: Option<String> = None;
+    for _ in 0..2 {
+        let mut r = http.post(&url).form(form);
+        if let Some(k) = key {
+            r = r.header("DPoP", proof(k, "POST", &url, nonce.as_deref(), None));
+        }
+        let res = r.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+        if status == 400 && body["error"] == "use_dpop_nonce" && nonce.is_none() {
+            nonce = headers
+                .get("dpop-nonce")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert!(nonce.is_some(), "a nonce comes with use_dpop_nonce");
+            continue;
+        }
+        return (status, headers, body);
+    }
+    unreachable!()
+}

@@ -117,6 +117,45 @@ pub async fn sign_in(
         .unwrap()
 }
 
+/// Signs in with a password and, when asked, the TOTP code of `totp_key`
+/// (base32). Each TOTP code is accepted once: one such sign-in per account
+/// every 30 seconds.
+pub async fn sign_in_with_totp(
+    app: &TestApp,
+    http: &reqwest::Client,
+    login: &str,
+    password: &str,
+    totp_key: &str,
+) {
+    let r = sign_in(app, http, login, password).await;
+    assert_eq!(r.status(), 303, "the password is right");
+    let to = crate::bank::location(&r);
+    if !to.starts_with("/login/factor") {
+        return;
+    }
+    let page = http
+        .get(app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let key = propusk_core::factor::TotpKey::from_base32(totp_key).unwrap();
+    let code = key.code_at(time::OffsetDateTime::now_utc()).unwrap();
+    let r = http
+        .post(app.url("/login/factor"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("code", code.as_str()),
+            ("next", "/cabinet"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the code is accepted");
+}
+
 /// The value of a `Set-Cookie` named `name` in a response, if any.
 pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()

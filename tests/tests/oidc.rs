@@ -13,7 +13,7 @@ use openidconnect::{
 };
 use propusk_e2e::oidc::{
     ASSERTION_TYPE, DpopHttp, assertion, authorize_as, client_key, create_client, new_client,
-    proof, url_query,
+    post_dpop, proof, url_query,
 };
 use propusk_e2e::{TestApp, both_backends, client};
 use propusk_oidc::{Alg, Profile};
@@ -25,37 +25,6 @@ const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
 async fn demo_app(tdb: propusk_testkit::TestDb) -> TestApp {
     TestApp::spawn_with(tdb, |s| s.demo = true).await
-}
-
-/// POSTs a form with an optional DPoP proof, following one nonce request.
-async fn post_dpop(
-    app: &TestApp,
-    path: &str,
-    form: &[(&str, String)],
-    key: Option<&propusk_oidc::SigningKey>,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let http = client();
-    let url = app.url(path);
-    let mut nonce: Option<String> = None;
-    for _ in 0..2 {
-        let mut r = http.post(&url).form(form);
-        if let Some(k) = key {
-            r = r.header("DPoP", proof(k, "POST", &url, nonce.as_deref(), None));
-        }
-        let res = r.send().await.unwrap();
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let body: Value = res.json().await.unwrap_or(Value::Null);
-        if status == 400 && body["error"] == "use_dpop_nonce" && nonce.is_none() {
-            nonce = headers
-                .get("dpop-nonce")
-                .map(|v| v.to_str().unwrap().to_owned());
-            assert!(nonce.is_some(), "a nonce comes with use_dpop_nonce");
-            continue;
-        }
-        return (status, headers, body);
-    }
-    unreachable!()
 }
 
 struct Fapi {

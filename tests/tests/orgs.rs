@@ -188,6 +188,11 @@ both_backends! {
                 vec![("name", "Без ключей".into()), ("redirect_uri", "https://bank.example/cb".into()), ("profile", "fapi2".into())],
                 [422, 403, 403, 403],
             ),
+            ("GET", "/org/partner", vec![], [200, 403, 403, 403]),
+            ("POST", "/org/partner/apply", vec![("client_name", "Банк".into())], [422, 403, 403, 403]),
+            // Another organization's client is no different from none.
+            ("GET", "/org/clients/demo-bank", vec![], [404, 403, 403, 403]),
+            ("POST", "/org/clients/demo-bank", vec![("redirect_uris", "https://bank.example/cb".into())], [404, 403, 403, 403]),
         ];
         for (method, path, form, expected) in &checks {
             for (i, (role, p)) in by_role.iter().enumerate() {

@@ -75,6 +75,9 @@ pub enum Command {
     /// Partners' OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Portal operators, who review partner applications at /admin.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// The state-registry emulator (ФНС, МВД, СФР, Росреестр, ГИС ГМП) as its own process.
     Emulator(EmulatorArgs),
     /// The demo partner bank (an OpenID Connect provider that vouches for its customers).
@@ -85,6 +88,24 @@ pub enum Command {
 pub enum KeysCommand {
     /// A new signing key per algorithm; old keys stay published until tokens signed by them expire.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a portal operator; asks for the password on the terminal (or reads
+    /// one line from stdin with --password-stdin) and prints JSON with the TOTP key
+    /// for the operator's authenticator app (shown once).
+    Create(AdminCreateArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AdminCreateArgs {
+    /// The operator's login: 3 to 64 Latin letters, digits and . _ -
+    #[arg(long)]
+    pub login: String,
+    /// Read the password from the first line of stdin instead of the terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

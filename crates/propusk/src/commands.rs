@@ -9,8 +9,8 @@ use propusk_store::audit::{self, Verdict};
 use propusk_web::{Settings, ValidateResponse};
 
 use crate::cli::{
-    AuditCommand, Cli, ClientCommand, ClientCreateArgs, Command, KeysCommand, ServeArgs,
-    ValidateArgs, exit,
+    AdminCommand, AdminCreateArgs, AuditCommand, Cli, ClientCommand, ClientCreateArgs, Command,
+    KeysCommand, ServeArgs, ValidateArgs, exit,
 };
 use crate::config::{self, Resolved};
 use crate::logging;
@@ -75,6 +75,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
             Command::Keys(KeysCommand::Rotate) => keys_rotate(&settings).await,
             Command::Client(ClientCommand::Create(args)) => client_create(&settings, &args).await,
+            Command::Admin(AdminCommand::Create(args)) => admin_create(&settings, &args).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
@@ -189,6 +190,11 @@ fn demo_accounts_text() -> String {
                     .unwrap_or_default()
         ));
     }
+    text.push_str(&format!(
+        "Portal operator at /admin: login {}, the same password, TOTP key {}\n",
+        propusk_service::demo::DEMO_OPERATOR,
+        propusk_service::demo::DEMO_TOTP_KEY
+    ));
     text.push_str("SMS and email sent in demo mode are shown at /dev/outbox.\n");
     text
 }
@@ -258,6 +264,51 @@ async fn client_create(settings: &Settings, a: &ClientCreateArgs) -> u8 {
         }
         Err(e) => {
             eprintln!("propusk: client create: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+/// The password: one line of stdin, or typed twice on the terminal without echo.
+fn read_operator_password(from_stdin: bool) -> Result<String, String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("stdin: {e}"))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ").map_err(|e| format!("terminal: {e}"))?;
+    let again =
+        rpassword::prompt_password("Password again: ").map_err(|e| format!("terminal: {e}"))?;
+    if first != again {
+        return Err("the passwords differ".into());
+    }
+    Ok(first)
+}
+
+async fn admin_create(settings: &Settings, a: &AdminCreateArgs) -> u8 {
+    let password = match read_operator_password(a.password_stdin) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("propusk: admin create: {e}");
+            return exit::USAGE;
+        }
+    };
+    match propusk_web::create_operator(settings, &a.login, &password).await {
+        Ok(made) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&made).unwrap_or_default()
+            );
+            exit::OK
+        }
+        Err(propusk_web::StartError::Invalid(e)) => {
+            eprintln!("propusk: admin create: {e}");
+            exit::USAGE
+        }
+        Err(e) => {
+            eprintln!("propusk: admin create: {e}");
             exit::FAILED
         }
     }

@@ -422,3 +422,57 @@ fn keys_rotate_prints_the_new_keys() {
         stdout(&o)
     );
 }
+
+fn admin_create(dir: &str, login: &str, password: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args([
+            "admin",
+            "create",
+            "--login",
+            login,
+            "--password-stdin",
+            "--data-dir",
+            dir,
+        ])
+        .env_remove("PROPUSK_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn admin_create_prints_the_totp_key_once_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = admin_create(d, "Petrova", "Strong-Passw0rd-2026");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let made: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(made["login"], "petrova");
+    assert!(
+        made["otpauth_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    assert!(
+        !stdout(&o).contains("Strong-Passw0rd-2026"),
+        "the password is not echoed"
+    );
+    for (login, password, says) in [
+        ("petrova", "Strong-Passw0rd-2026", "exists"),
+        ("x", "Strong-Passw0rd-2026", "login"),
+        ("smirnova", "short", "password"),
+    ] {
+        let o = admin_create(d, login, password);
+        assert_eq!(o.status.code(), Some(2), "{login}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
+    }
+    let o = propusk(&["audit", "verify", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0));
+}

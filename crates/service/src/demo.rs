@@ -330,3 +330,27 @@ impl Services {
         Ok(id)
     }
 }
+
+/// The demo's portal operator (`/admin`): the demo password and TOTP key.
+pub const DEMO_OPERATOR: &str = "operator";
+
+impl Services {
+    /// Creates the demo operator if it is missing.
+    pub async fn seed_demo_operator(&self) -> Result<()> {
+        if propusk_store::operators::by_login(&self.db, DEMO_OPERATOR)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let key = propusk_core::factor::TotpKey::from_base32(DEMO_TOTP_KEY).map_err(internal)?;
+        self.insert_operator(
+            DEMO_OPERATOR,
+            DEMO_PASSWORD,
+            key,
+            propusk_core::audit::Actor::system(),
+        )
+        .await?;
+        Ok(())
+    }
+}

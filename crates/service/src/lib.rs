@@ -16,6 +16,7 @@ use propusk_core::time::Clock;
 use propusk_core::vault::KeyRing;
 use propusk_store::Db;
 
+pub mod admin;
 pub mod business;
 pub mod cabinet;
 pub mod confirm;

@@ -127,3 +127,31 @@ pub async fn set_keys_and_redirects(
     });
     Ok(())
 }
+
+/// What an organization's administrator may change on a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// JSON arrays.
+    pub redirect_uris: String,
+    pub ip_allow: String,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+}
+
+/// Replaces a client's redirect URIs, IP allow-list and keys.
+pub async fn set_settings(tx: &mut Tx, client_id: &str, s: &Settings) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE oauth_clients SET redirect_uris = $2, ip_allow = $3, jwks = $4, jwks_uri = $5 \
+             WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .bind(&s.redirect_uris)
+        .bind(&s.ip_allow)
+        .bind(&s.jwks)
+        .bind(&s.jwks_uri)
+        .execute(conn)
+        .await?;
+    });
+    Ok(())
+}

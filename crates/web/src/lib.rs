@@ -6,6 +6,7 @@
 //! `WebError`, which is turned into an HTML page or an RFC 9457 problem document
 //! in exactly one place (`error::render`).
 
+mod admin_access;
 mod api;
 mod assets;
 mod cookies;
@@ -30,7 +31,8 @@ pub use error::{FieldError, WebError};
 pub use i18n::Tr;
 pub use keys::KeyError;
 pub use server::{
-    Running, StartError, build_router, create_client, open_database, rotate_keys, start,
+    Running, StartError, build_router, create_client, create_operator, open_database, rotate_keys,
+    start,
 };
 pub use settings::{Settings, SettingsError, parse_public_url};
 pub use state::AppState;

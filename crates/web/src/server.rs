@@ -33,6 +33,9 @@ pub enum StartError {
     Keys(#[from] crate::keys::KeyError),
     #[error("{0}")]
     Internal(String),
+    /// The command's input was refused (exit 2).
+    #[error("{0}")]
+    Invalid(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -133,6 +136,10 @@ pub async fn start(
             .seed_demo_partner()
             .await
             .map_err(|e| StartError::Internal(format!("demo partner: {e}")))?;
+        services
+            .seed_demo_operator()
+            .await
+            .map_err(|e| StartError::Internal(format!("demo operator: {e}")))?;
     }
     let made = services
         .ensure_signing_keys()
@@ -334,6 +341,35 @@ pub async fn create_client(
             .await
             .map_err(|e| StartError::Internal(format!("--rate-per-minute: {e}")))?;
     }
+    db.close().await;
+    out
+}
+
+/// `propusk admin create`: a portal operator, beside a live server if need be.
+pub async fn create_operator(
+    settings: &Settings,
+    login: &str,
+    password: &str,
+) -> Result<propusk_service::admin::NewOperator, StartError> {
+    let (db, services) = offline_services(settings).await?;
+    let out = services
+        .create_operator(
+            login,
+            password,
+            propusk_core::audit::Actor::cli(
+                &std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            ),
+        )
+        .await
+        .map_err(|e| match e {
+            propusk_service::ServiceError::Invalid(p) => StartError::Invalid(
+                p.iter()
+                    .map(|x| format!("{}: {}", x.field, x.en))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            other => StartError::Internal(other.to_string()),
+        });
     db.close().await;
     out
 }

@@ -120,7 +120,7 @@ fn is_loopback(host: Option<url::Host<&str>>) -> bool {
 }
 
 /// The checks of a new client; returns its pairwise sector.
-fn check_new(c: &NewClient) -> Result<String> {
+pub(crate) fn check_new(c: &NewClient) -> Result<String> {
     if c.name.trim().is_empty() || c.name.chars().count() > 200 {
         return Err(bad(
             "name",
@@ -255,7 +255,18 @@ fn parse_net(s: &str) -> Option<ipnet::IpNet> {
         .or_else(|| s.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
-fn json_list(v: &[String]) -> Result<String> {
+/// A new client's id: `pk_` and 22 random characters.
+pub(crate) fn new_client_id() -> Result<String> {
+    Ok(format!("pk_{}", &random_token().map_err(internal)?[..22]))
+}
+
+/// A checked client, not written yet.
+pub(crate) struct PreparedClient {
+    row: oauth_clients::ClientRow,
+    secret: Option<String>,
+}
+
+pub(crate) fn json_list(v: &[String]) -> Result<String> {
     serde_json::to_string(v).map_err(internal)
 }
 
@@ -263,8 +274,7 @@ impl Services {
     /// Registers a client for an organization; the secret, if any, is shown
     /// once and kept only as its hash.
     pub async fn create_client(&self, new: &NewClient, actor: Actor) -> Result<CreatedClient> {
-        let client_id = format!("pk_{}", &random_token().map_err(internal)?[..22]);
-        self.insert_client(client_id, new, actor).await
+        self.insert_client(new_client_id()?, new, actor).await
     }
 
     /// The demo bank's client (demo mode): made at the first start, its key
@@ -317,6 +327,20 @@ impl Services {
         new: &NewClient,
         actor: Actor,
     ) -> Result<CreatedClient> {
+        let prepared = self.prepare_client(client_id, new).await?;
+        let mut tx = self.db.begin().await?;
+        let created = self.insert_prepared(&mut tx, prepared, new, actor).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Checks a new client and makes its row and secret: everything that
+    /// can fail on the input, before any transaction is opened.
+    pub(crate) async fn prepare_client(
+        &self,
+        client_id: String,
+        new: &NewClient,
+    ) -> Result<PreparedClient> {
         let sector = check_new(new)?;
         super::logout::check_logout_uris(
             &new.post_logout_redirect_uris,
@@ -330,9 +354,8 @@ impl Services {
         } else {
             None
         };
-        let now = self.clock.now();
         let row = oauth_clients::ClientRow {
-            client_id: client_id.clone(),
+            client_id,
             org_id: new.org_id,
             name: new.name.trim().to_owned(),
             profile: new.profile.as_str().to_owned(),
@@ -350,13 +373,27 @@ impl Services {
             .as_str()
             .to_owned(),
             sector,
-            created_at: now,
+            created_at: self.clock.now(),
             disabled_at: None,
         };
-        let mut tx = self.db.begin().await?;
-        oauth_clients::insert(&mut tx, &row).await?;
+        Ok(PreparedClient { row, secret })
+    }
+
+    /// Writes a prepared client in the caller's transaction, with its
+    /// logout settings and audit event.
+    pub(crate) async fn insert_prepared(
+        &self,
+        tx: &mut propusk_store::Tx,
+        prepared: PreparedClient,
+        new: &NewClient,
+        actor: Actor,
+    ) -> Result<CreatedClient> {
+        let PreparedClient { row, secret } = prepared;
+        let now = self.clock.now();
+        let client_id = row.client_id.clone();
+        oauth_clients::insert(tx, &row).await?;
         propusk_store::oauth_logout::set_settings(
-            &mut tx,
+            tx,
             &client_id,
             &json_list(&new.post_logout_redirect_uris)?,
             new.backchannel_logout_uri.as_deref(),
@@ -369,8 +406,7 @@ impl Services {
                 "redirect_uris": new.redirect_uris, "scopes": new.scopes, "ip_allow": new.ip_allow,
                 "auth": if new.secret { "client_secret_basic" } else { "private_key_jwt" },
             }));
-        audit::append(&mut tx, now, &event).await?;
-        tx.commit().await?;
+        audit::append(tx, now, &event).await?;
         Ok(CreatedClient {
             client_id,
             client_secret: secret,

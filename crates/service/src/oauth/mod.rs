@@ -16,6 +16,7 @@ pub mod client_auth;
 pub mod clients;
 mod dpop;
 pub mod logout;
+pub mod partner;
 pub mod portal;
 pub mod rate;
 pub mod resource;
@@ -83,6 +84,14 @@ impl OAuthCache {
         }
         if let Ok(mut c) = self.clients.lock() {
             c.clear();
+        }
+    }
+
+    /// Drops one client, after a change made on this node (other nodes
+    /// see it within [`CACHE_TTL`]).
+    pub fn forget_client(&self, client_id: &str) {
+        if let Ok(mut c) = self.clients.lock() {
+            c.remove(client_id);
         }
     }
 }

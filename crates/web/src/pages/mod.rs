@@ -11,6 +11,7 @@ use crate::error::WebError;
 use crate::i18n::{Tr, UserLang};
 
 pub mod access;
+pub mod admin;
 pub mod authorize;
 pub mod business;
 pub mod cabinet;
@@ -22,8 +23,11 @@ pub mod factor;
 pub mod home;
 pub mod login;
 pub mod org;
+pub mod org_client;
 pub mod org_clients;
+pub mod org_partner;
 pub mod orgs;
+mod partner_view;
 pub mod profile;
 pub mod protocol_params;
 pub mod recover;
@@ -103,6 +107,18 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/org/invitations/revoke", post(org::revoke))
         .route("/org/clients", get(org_clients::show))
         .route("/org/clients/create", post(org_clients::create))
+        .route(
+            "/org/clients/{client_id}",
+            get(org_client::show).post(org_client::update),
+        )
+        .route("/org/partner", get(org_partner::show))
+        .route("/org/partner/apply", post(org_partner::apply))
+        .route("/admin", get(admin::queue))
+        .route("/admin/login", get(admin::login_form).post(admin::login))
+        .route("/admin/logout", post(admin::logout))
+        .route("/admin/applications/{id}", get(admin::application))
+        .route("/admin/applications/{id}/approve", post(admin::approve))
+        .route("/admin/applications/{id}/reject", post(admin::reject))
         .route("/cabinet/contacts", get(contacts::show))
         .route("/cabinet/contacts/phone", post(contacts::add_phone))
         .route(

@@ -1,0 +1,266 @@
+//! Portal operators: the people who review partner applications. They are
+//! not citizens' accounts: they are made by `propusk admin create` on the
+//! server, sign in at `/admin` with a password and a TOTP code (always
+//! both), and their sessions are rows of their own with a shorter life.
+//! Failures count against the same lockout as citizens' sign-ins.
+
+use propusk_core::audit::{Actor, NewEvent};
+use propusk_core::factor::TotpKey;
+use propusk_core::password::{self as policy, PersonalData};
+use propusk_store::signin::Attempt;
+use propusk_store::{StoreError, audit, operators};
+use rand_core::OsRng;
+use sha2::{Digest, Sha256};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::error::internal;
+use crate::{Result, ServiceError, Services};
+
+/// An operator's session lives this long without use, and at most this long.
+const IDLE: Duration = Duration::minutes(15);
+const ABSOLUTE: Duration = Duration::hours(8);
+
+/// A signed-in operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub session_id: Uuid,
+    pub id: Uuid,
+    pub login: String,
+}
+
+/// What `propusk admin create` prints: the TOTP key is shown once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewOperator {
+    pub id: Uuid,
+    pub login: String,
+    pub totp_secret: String,
+    pub otpauth_url: String,
+}
+
+fn login_problem() -> ServiceError {
+    ServiceError::field(
+        "login",
+        "invalid",
+        "Логин: от 3 до 64 латинских букв, цифр и знаков . _ -",
+        "Login: 3 to 64 Latin letters, digits and . _ -",
+    )
+}
+
+/// Logins are compared in lower case.
+fn normalize_login(login: &str) -> Option<String> {
+    let l = login.trim().to_ascii_lowercase();
+    let ok = (3..=64).contains(&l.len())
+        && l.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    ok.then_some(l)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(format!("operator:{token}").as_bytes()))
+}
+
+impl Services {
+    pub async fn create_operator(
+        &self,
+        login: &str,
+        password: &str,
+        actor: Actor,
+    ) -> Result<NewOperator> {
+        self.insert_operator(login, password, TotpKey::generate(&mut OsRng), actor)
+            .await
+    }
+
+    /// An operator with a TOTP key chosen by the caller (the demo's, which
+    /// is printed in the README).
+    pub(crate) async fn insert_operator(
+        &self,
+        login: &str,
+        password: &str,
+        key: TotpKey,
+        actor: Actor,
+    ) -> Result<NewOperator> {
+        let login = normalize_login(login).ok_or_else(login_problem)?;
+        let names = [login.as_str()];
+        if let Err(problems) = policy::check(
+            password,
+            &PersonalData {
+                names: &names,
+                ..PersonalData::default()
+            },
+        ) {
+            let first = problems[0];
+            return Err(ServiceError::Invalid(vec![crate::FieldProblem::new(
+                "password",
+                first.code(),
+                |lang| first.message(lang),
+            )]));
+        }
+        let hash = self.passwords.hash(password).await?;
+        let id = Uuid::now_v7();
+        let now = self.clock.now();
+        let sealed = self.vault.seal(
+            &mut OsRng,
+            key.as_bytes(),
+            format!("operator:{id}").as_bytes(),
+        );
+        let mut tx = self.db.begin().await?;
+        let row = operators::OperatorRow {
+            id,
+            login: login.clone(),
+            password_hash: hash,
+            totp_key: sealed,
+            totp_last_step: None,
+            created_at: now,
+            disabled_at: None,
+        };
+        match operators::insert(&mut tx, &row).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => {
+                return Err(ServiceError::field(
+                    "login",
+                    "taken",
+                    "Оператор с таким логином уже есть",
+                    "An operator with this login exists",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let event = NewEvent::new(actor, "operator.created")
+            .subject(format!("operator:{id}"))
+            .details(serde_json::json!({ "login": login }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(NewOperator {
+            id,
+            otpauth_url: key
+                .otpauth_url(&format!("operator:{login}"))
+                .map_err(internal)?,
+            totp_secret: key.base32_grouped(),
+            login,
+        })
+    }
+
+    /// Password and TOTP code together; any wrong part is the same error,
+    /// and every attempt counts against the login's lockout first. Returns
+    /// the session cookie's secret.
+    pub async fn operator_sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<String> {
+        let now = self.clock.now();
+        let normalized = normalize_login(login);
+        let found = match &normalized {
+            Some(l) => operators::by_login(&self.db, l).await?,
+            None => None,
+        };
+        let lock_key = format!(
+            "operator:{}",
+            self.vault
+                .blind_index_hex("operator", normalized.as_deref().unwrap_or(login.trim()))
+        );
+        let mut tx = self.db.begin().await?;
+        if let Attempt::Locked { until } = self.count_attempt(&mut tx, &lock_key, None).await? {
+            tx.commit().await?;
+            return Err(ServiceError::Locked { until });
+        }
+        tx.commit().await?;
+
+        let verified = self
+            .verify_hash(password, found.as_ref().map(|o| o.password_hash.clone()))
+            .await?;
+        let step = match found
+            .as_ref()
+            .filter(|o| verified.ok && o.disabled_at.is_none())
+        {
+            Some(o) => {
+                let key = self
+                    .vault
+                    .open(&o.totp_key, format!("operator:{}", o.id).as_bytes())
+                    .map_err(internal)?;
+                let key = TotpKey::from_bytes(&key).map_err(internal)?;
+                let last = o.totp_last_step.and_then(|s| u64::try_from(s).ok());
+                key.verify(code, now, last)
+            }
+            None => None,
+        };
+        let mut tx = self.db.begin().await?;
+        let accepted = match (found.as_ref(), step) {
+            (Some(o), Some(step)) => {
+                operators::use_totp_step(&mut tx, o.id, i64::try_from(step).map_err(internal)?)
+                    .await?
+            }
+            _ => false,
+        };
+        let named = found.as_ref().map(|o| o.id);
+        let Some(operator) = found.filter(|_| accepted) else {
+            if let Some(o) = named {
+                let event = NewEvent::new(Actor::system(), "operator.sign_in_failed")
+                    .subject(format!("operator:{o}"));
+                audit::append(&mut tx, now, &event).await?;
+            }
+            tx.commit().await?;
+            return Err(ServiceError::BadCredentials);
+        };
+        propusk_store::signin::reset(&mut tx, &lock_key).await?;
+        let token = crate::sessions::new_secret();
+        let session_id = Uuid::now_v7();
+        operators::open_session(&mut tx, session_id, &token_hash(&token), operator.id, now).await?;
+        let event = NewEvent::new(Actor::operator(operator.id), "operator.signed_in")
+            .subject(format!("operator:{}", operator.id));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The operator a session cookie belongs to, while the session lives.
+    pub async fn operator_session(&self, token: &str) -> Result<Option<Operator>> {
+        if token.is_empty() || token.len() > 100 {
+            return Ok(None);
+        }
+        let Some(s) = operators::session(&self.db, &token_hash(token)).await? else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if now >= s.created_at + ABSOLUTE || now >= s.last_seen_at + IDLE {
+            let mut tx = self.db.begin().await?;
+            operators::end_session(&mut tx, s.id, now).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        if now - s.last_seen_at >= Duration::minutes(1) {
+            operators::touch(&self.db, s.id, now).await?;
+        }
+        Ok(Some(Operator {
+            session_id: s.id,
+            id: s.operator_id,
+            login: s.login,
+        }))
+    }
+
+    pub async fn operator_sign_out(&self, operator: &Operator) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        operators::end_session(&mut tx, operator.session_id, now).await?;
+        let event = NewEvent::new(Actor::operator(operator.id), "operator.signed_out")
+            .subject(format!("operator:{}", operator.id));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins() {
+        assert_eq!(normalize_login(" Ivanova.A "), Some("ivanova.a".into()));
+        for bad in ["", "ab", "иванова", "a b c", &"x".repeat(65)] {
+            assert_eq!(normalize_login(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! `/admin`: portal operators sign in (password and TOTP code), see the
+//! queue of partner applications, and approve or reject each one.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::response::{IntoResponse, Redirect, Response};
+use propusk_service::ServiceError;
+use propusk_service::format::moscow_time;
+use propusk_service::oauth::partner::ApplicationView;
+use propusk_store::partner_apps::AppState;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::partner_view::{AppLines, lines};
+use super::{PageCtx, first_problem, render, service_error};
+use crate::admin_access::{OPERATOR_COOKIE, Staff};
+use crate::cookies;
+use crate::csrf::{self, CsrfForm};
+use crate::error::WebError;
+use crate::state::AppState as Web;
+
+#[derive(askama::Template)]
+#[template(path = "admin_login.html")]
+struct LoginPage {
+    ctx: PageCtx,
+    login: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn login_form(ctx: PageCtx) -> Result<Response, WebError> {
+    render(&LoginPage {
+        ctx,
+        login: String::new(),
+        error: None,
+    })
+}
+
+pub async fn login(
+    State(state): State<Web>,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, WebError> {
+    let https = state.settings.is_https();
+    let now = state.services.clock.now();
+    let (status, error, retry) = match state
+        .services
+        .operator_sign_in(&form.login, &form.password, &form.code)
+        .await
+    {
+        Ok(token) => {
+            let mut res = Redirect::to("/admin").into_response();
+            cookies::set(
+                &mut res,
+                &cookies::name(OPERATOR_COOKIE, https),
+                &token,
+                None,
+                https,
+            );
+            csrf::rotate(&mut res, https);
+            return Ok(res);
+        }
+        Err(ServiceError::BadCredentials) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ctx.t.get("admin-login-wrong"),
+            None,
+        ),
+        Err(ServiceError::Locked { until }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            ctx.t.get_arg("login-locked", "time", moscow_time(until)),
+            Some((until - now).whole_seconds().max(1)),
+        ),
+        Err(e) => return Err(service_error(e)),
+    };
+    let mut res = (
+        status,
+        render(&LoginPage {
+            ctx,
+            login: form.login.chars().take(64).collect(),
+            error: Some(error),
+        })?,
+    )
+        .into_response();
+    if let Some(s) = retry
+        && let Ok(v) = s.to_string().parse()
+    {
+        res.headers_mut().insert(RETRY_AFTER, v);
+    }
+    Ok(res)
+}
+
+pub async fn logout(
+    State(state): State<Web>,
+    Staff(op): Staff,
+    CsrfForm(_): CsrfForm<super::NoFields>,
+) -> Result<Response, WebError> {
+    state
+        .services
+        .operator_sign_out(&op)
+        .await
+        .map_err(service_error)?;
+    let https = state.settings.is_https();
+    let mut res = Redirect::to("/admin/login").into_response();
+    cookies::clear(&mut res, &cookies::name(OPERATOR_COOKIE, https), https);
+    Ok(res)
+}
+
+struct QueueLine {
+    id: Uuid,
+    org: String,
+    ogrn: String,
+    client_name: String,
+    scopes: String,
+    submitted: String,
+    decided: String,
+}
+
+struct Tab {
+    state: &'static str,
+    label: String,
+    current: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "admin_queue.html")]
+struct QueuePage {
+    ctx: PageCtx,
+    operator: String,
+    tabs: Vec<Tab>,
+    lines: Vec<QueueLine>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    state: Option<String>,
+}
+
+pub async fn queue(
+    State(state): State<Web>,
+    ctx: PageCtx,
+    Staff(op): Staff,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    let shown = q
+        .state
+        .as_deref()
+        .and_then(AppState::parse)
+        .unwrap_or(AppState::Submitted);
+    let list = state
+        .services
+        .applications(&op, shown)
+        .await
+        .map_err(service_error)?;
+    let tabs = [AppState::Submitted, AppState::Approved, AppState::Rejected]
+        .into_iter()
+        .map(|s| Tab {
+            state: s.as_str(),
+            label: ctx.t.get(&format!("partner-state-{}", s.as_str())),
+            current: s == shown,
+        })
+        .collect();
+    let lines = list
+        .into_iter()
+        .map(|a| QueueLine {
+            id: a.id,
+            org: a.body.legal.short_name,
+            ogrn: a.body.legal.ogrn,
+            client_name: a.body.client_name,
+            scopes: a
+                .body
+                .scopes
+                .iter()
+                .map(|s| s.scope.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            submitted: moscow_time(a.submitted_at),
+            decided: a.decided_at.map(moscow_time).unwrap_or_default(),
+        })
+        .collect();
+    render(&QueuePage {
+        ctx,
+        operator: op.login,
+        tabs,
+        lines,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "admin_application.html")]
+struct ApplicationPage {
+    ctx: PageCtx,
+    operator: String,
+    app: AppLines,
+    contact_name: String,
+    contact_phone: String,
+    contact_email: String,
+    head_name: String,
+    open: bool,
+    reason: String,
+    error: Option<String>,
+}
+
+async fn application_page(
+    state: &Web,
+    ctx: PageCtx,
+    op: &propusk_service::admin::Operator,
+    id: Uuid,
+    reason: String,
+    error: Option<(StatusCode, String)>,
+) -> Result<Response, WebError> {
+    let app: ApplicationView = state
+        .services
+        .application(op, id)
+        .await
+        .map_err(service_error)?;
+    let contact = app
+        .contact
+        .clone()
+        .unwrap_or_else(|| propusk_service::oauth::partner::Contact {
+            name: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            head_name: String::new(),
+        });
+    let status = error.as_ref().map(|e| e.0);
+    let error = error.map(|e| e.1);
+    let mut res = render(&ApplicationPage {
+        open: app.state == AppState::Submitted,
+        app: lines(&ctx, &app),
+        ctx,
+        operator: op.login.clone(),
+        contact_name: contact.name,
+        contact_phone: contact.phone,
+        contact_email: contact.email,
+        head_name: contact.head_name,
+        reason,
+        error,
+    })?;
+    if let Some(status) = status {
+        *res.status_mut() = status;
+    }
+    Ok(res)
+}
+
+/// Why a decision was refused: decided already (409), or the form (422).
+fn refusal(ctx: &PageCtx, e: ServiceError) -> Result<(StatusCode, String), WebError> {
+    match e {
+        ServiceError::Conflict => Ok((StatusCode::CONFLICT, ctx.t.get("admin-decided-already"))),
+        ServiceError::Invalid(p) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            first_problem(&p, ctx.t.lang).unwrap_or_default(),
+        )),
+        e => Err(service_error(e)),
+    }
+}
+
+pub async fn application(
+    State(state): State<Web>,
+    ctx: PageCtx,
+    Staff(op): Staff,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    application_page(&state, ctx, &op, id, String::new(), None).await
+}
+
+pub async fn approve(
+    State(state): State<Web>,
+    ctx: PageCtx,
+    Staff(op): Staff,
+    Path(id): Path<Uuid>,
+    CsrfForm(_): CsrfForm<super::NoFields>,
+) -> Result<Response, WebError> {
+    match state.services.approve_application(&op, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/applications/{id}")).into_response()),
+        Err(e) => {
+            let why = refusal(&ctx, e)?;
+            application_page(&state, ctx, &op, id, String::new(), Some(why)).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn reject(
+    State(state): State<Web>,
+    ctx: PageCtx,
+    Staff(op): Staff,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<RejectForm>,
+) -> Result<Response, WebError> {
+    match state
+        .services
+        .reject_application(&op, id, &form.reason)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/applications/{id}")).into_response()),
+        Err(e) => {
+            let why = refusal(&ctx, e)?;
+            application_page(&state, ctx, &op, id, form.reason, Some(why)).await
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! Partner onboarding end to end on both databases: an organization's
+//! administrator applies (legal data from ЕГРЮЛ, contact, scopes with
+//! reasons, IP ranges, redirect URIs, keys) and gets a sandbox client at
+//! once; a portal operator made by `admin create` signs in with password
+//! and TOTP, and approves (a production client with the application's
+//! settings) or rejects with a reason; the administrators hear of each
+//! step; and they change a client's redirect URIs, IP list and keys under
+//! the rules, audited and notified.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use propusk_e2e::oidc::{ASSERTION_TYPE, assertion, client_key, post_dpop};
+use propusk_e2e::pages::{csrf_of, sign_in, sign_in_with_totp};
+use propusk_e2e::{TestApp, both_backends, client};
+use propusk_oidc::Alg;
+use serde_json::Value;
+
+const DEMO_PASSWORD: &str = "Propusk-Demo-2026";
+const KUZNETSOVA: &str = "+79000000004";
+const TOTP_KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const DEMO_PARTNER: &str = "1027700000019";
+
+/// Someone with their own cookie jar.
+struct Browser {
+    http: reqwest::Client,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser { http: client() }
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+        self.http.get(app.url(path)).send().await.unwrap()
+    }
+
+    async fn html(&self, app: &TestApp, path: &str) -> String {
+        self.get(app, path).await.text().await.unwrap()
+    }
+
+    /// Posts a form with the CSRF token of the page at `from`.
+    async fn post(
+        &self,
+        app: &TestApp,
+        from: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let csrf = csrf_of(&self.html(app, from).await);
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(form);
+        self.http
+            .post(app.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn settings_of(app: &TestApp) -> propusk_web::Settings {
+    propusk_web::Settings {
+        database_url: Some(app.db.as_ref().unwrap().url.clone()),
+        data_dir: app.data_dir.clone(),
+        ..propusk_web::Settings::default()
+    }
+}
+
+/// Кузнецова, acting for the demo partner АО «Демо-банк».
+async fn partner_admin(app: &TestApp) -> Browser {
+    let b = Browser::new();
+    sign_in_with_totp(app, &b.http, KUZNETSOVA, DEMO_PASSWORD, TOTP_KEY).await;
+    let orgs = b.html(app, "/cabinet/orgs").await;
+    let marker = "name=\"org\" value=\"";
+    let at = orgs.find(marker).unwrap() + marker.len();
+    let org = orgs[at..].split('"').next().unwrap().to_owned();
+    let r = b
+        .post(
+            app,
+            "/cabinet/orgs",
+            "/cabinet/orgs/switch",
+            &[("org", &org)],
+        )
+        .await;
+    assert_eq!(location(&r), "/org");
+    b
+}
+
+/// The code of a TOTP key for the current step.
+fn code(key_base32: &str) -> String {
+    let key = propusk_core::factor::TotpKey::from_base32(&key_base32.replace(' ', "")).unwrap();
+    key.code_at(time::OffsetDateTime::now_utc()).unwrap()
+}
+
+async fn outbox(app: &TestApp) -> String {
+    app.get("/dev/outbox.json").await.text().await.unwrap()
+}
+
+/// The `value` of a `<code class="CLASS">` element.
+fn code_text(html: &str, class: &str) -> String {
+    let marker = format!("<code class=\"{class}\">");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {class} in {html}"))
+        + marker.len();
+    html[at..].split('<').next().unwrap().to_owned()
+}
+
+/// A `client_credentials` request from loopback with the client's key.
+async fn client_credentials(
+    app: &TestApp,
+    client_id: &str,
+    key: &propusk_oidc::SigningKey,
+) -> (u16, Value) {
+    let dpop = propusk_oidc::SigningKey::generate(Alg::EdDsa).unwrap();
+    let form = [
+        ("grant_type", "client_credentials".to_owned()),
+        ("client_id", client_id.to_owned()),
+        ("client_assertion_type", ASSERTION_TYPE.to_owned()),
+        ("client_assertion", assertion(key, client_id, &app.base)),
+    ];
+    let (status, _, body) = post_dpop(app, "/oauth/token", &form, Some(&dpop)).await;
+    (status, body)
+}
+
+async fn audit_actions(url: &str) -> Vec<String> {
+    const SQL: &str = "SELECT action FROM audit_events ORDER BY seq";
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(SQL).fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(SQL).fetch_all(&pool).await.unwrap()
+    }
+}
+
+both_backends! {
+    async fn a_partner_applies_an_operator_decides_and_clients_follow(tdb: TestDb) {
+        let url = tdb.url.clone();
+        let app = TestApp::spawn_with(tdb, |s| s.demo = true).await;
+        let admin = partner_admin(&app).await;
+
+        // The page shows the ЕГРЮЛ data and the form.
+        let page = admin.html(&app, "/org/partner").await;
+        assert!(page.contains(DEMO_PARTNER) && page.contains("Сведения из ЕГРЮЛ"), "{page}");
+        assert!(page.contains("id=\"partner-form\""));
+
+        let (key, jwks) = client_key(Alg::Es256);
+        let jwks = serde_json::json!({ "keys": [jwks["keys"][0].clone()] }).to_string();
+        let good: Vec<(&str, &str)> = vec![
+            ("contact_name", "Петров Пётр Петрович"),
+            ("contact_phone", "+7 916 555-00-11"),
+            ("contact_email", "it@demo-bank.example"),
+            ("client_name", "Интернет-банк"),
+            ("redirect_uris", "https://bank.example/cb\nhttps://bank.example/cb2"),
+            ("ip_allow", "192.0.2.0/24"),
+            ("key_mode", "jwks"),
+            ("jwks", &jwks),
+            ("scope_fullname", "on"),
+            ("reason_fullname", "Обращение к клиенту по имени в интернет-банке"),
+            ("scope_inn", "on"),
+            ("reason_inn", "Идентификация клиента по 115-ФЗ при открытии счёта"),
+        ];
+        let with = |k: &'static str, v: &'static str| -> Vec<(&str, &str)> {
+            good.iter().map(|(a, b)| if *a == k { (*a, v) } else { (*a, *b) }).collect()
+        };
+
+        // Refusals: 422, the reason next to the form, the values kept.
+        for (form, says) in [
+            (with("reason_inn", "надо"), "Объясните, зачем нужна область «inn»"),
+            (with("redirect_uris", "http://127.0.0.1:9/cb"), "должны быть https"),
+            (with("ip_allow", ""), "Укажите адреса или диапазоны IP"),
+            (with("contact_phone", "12"), "мобильный телефон"),
+            (with("jwks", "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}]}"), "PS256, ES256 или EdDSA"),
+            (with("redirect_uris", "https://bank.example/cb\nhttps://other.example/cb"), "на одном хосте"),
+        ] {
+            let r = admin.post(&app, "/org/partner", "/org/partner/apply", &form).await;
+            assert_eq!(r.status(), 422, "{says}");
+            let html = r.text().await.unwrap();
+            assert!(html.contains(says), "{says}: {html}");
+            assert!(html.contains("Петров Пётр Петрович"), "the values are kept");
+        }
+
+        // Submitted: a sandbox client at once, the administrators told.
+        let r = admin.post(&app, "/org/partner", "/org/partner/apply", &good).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(location(&r), "/org/partner?submitted=1");
+        let page = admin.html(&app, "/org/partner?submitted=1").await;
+        assert!(page.contains("Заявка подана") && page.contains("на рассмотрении"), "{page}");
+        assert!(!page.contains("id=\"partner-form\""), "one application under review at a time");
+        let clients = admin.html(&app, "/org/clients").await;
+        assert!(clients.contains("Интернет-банк (песочница)") && clients.contains("fapi2 · sandbox"), "{clients}");
+        assert!(outbox(&app).await.contains("принята к рассмотрению"));
+        let r = admin.post(&app, "/org/partner", "/org/partner/apply", &good).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("уже на рассмотрении"));
+
+        // The operator, made as `propusk admin create` makes one.
+        let settings = settings_of(&app);
+        let refused = propusk_web::create_operator(&settings, "ab", "Strong-Passw0rd-2026").await;
+        assert!(matches!(refused, Err(propusk_web::StartError::Invalid(_))), "a short login");
+        let weak = propusk_web::create_operator(&settings, "ivanova", "123").await;
+        assert!(matches!(weak, Err(propusk_web::StartError::Invalid(_))), "a weak password");
+        let made = propusk_web::create_operator(&settings, "Ivanova", "Strong-Passw0rd-2026").await.unwrap();
+        assert_eq!(made.login, "ivanova");
+        assert!(made.otpauth_url.starts_with("otpauth://totp/"));
+        let taken = propusk_web::create_operator(&settings, "ivanova", "Strong-Passw0rd-2026").await;
+        assert!(matches!(taken, Err(propusk_web::StartError::Invalid(_))), "the login is taken");
+
+        // /admin is for operators only: a citizen's session does not count.
+        let r = admin.get(&app, "/admin").await;
+        assert_eq!((r.status().as_u16(), location(&r)), (303, "/admin/login".into()));
+        let op = Browser::new();
+        let form = |password: &'static str, code: String| vec![("login", "ivanova".to_owned()), ("password", password.to_owned()), ("code", code)];
+        for (password, code) in [("Strong-Passw0rd-2026", "000000".to_owned()), ("wrong", code(&made.totp_secret))] {
+            let f = form(password, code);
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = op.post(&app, "/admin/login", "/admin/login", &f).await;
+            assert_eq!(r.status(), 422);
+            assert!(r.text().await.unwrap().contains("Неверный логин, пароль или код"));
+        }
+        let f = form("Strong-Passw0rd-2026", code(&made.totp_secret));
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = op.post(&app, "/admin/login", "/admin/login", &f).await;
+        assert_eq!((r.status().as_u16(), location(&r)), (303, "/admin".into()));
+        // The same code again, in another browser: refused (used once).
+        let other = Browser::new();
+        let r = other.post(&app, "/admin/login", "/admin/login", &f).await;
+        assert_eq!(r.status(), 422, "a TOTP code is accepted once");
+
+        // The queue and the application with its contact.
+        let queue = op.html(&app, "/admin").await;
+        assert!(queue.contains("Интернет-банк") && queue.contains(DEMO_PARTNER), "{queue}");
+        let marker = "href=\"/admin/applications/";
+        let at = queue.find(marker).unwrap() + marker.len();
+        let id = queue[at..].split('"').next().unwrap().to_owned();
+        let path = format!("/admin/applications/{id}");
+        let detail = op.html(&app, &path).await;
+        for needle in ["Петров Пётр Петрович", "+79165550011", "it@demo-bank.example", "Идентификация клиента по 115-ФЗ", "192.0.2.0/24", "https://bank.example/cb2", "Кузнецова"] {
+            assert!(detail.contains(needle), "{needle}: {detail}");
+        }
+        assert!(!admin.html(&app, "/org/partner").await.contains("+79165550011"), "the organization's page shows no contact data back");
+
+        // Rejecting needs a reason; approving issues the production client.
+        let r = op.post(&app, &path, &format!("{path}/reject"), &[("reason", "нет")]).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("Объясните причину отказа"));
+        let r = op.post(&app, &path, &format!("{path}/approve"), &[]).await;
+        assert_eq!(location(&r), path);
+        let detail = op.html(&app, &path).await;
+        assert!(detail.contains("одобрена"), "{detail}");
+        let production = code_text(&detail, "production-client");
+        let r = op.post(&app, &path, &format!("{path}/reject"), &[("reason", "Передумали после одобрения")]).await;
+        assert_eq!(r.status(), 409, "decided once");
+        assert!(outbox(&app).await.contains(&format!("Промышленный клиент: {production}")));
+        let clients = admin.html(&app, "/org/clients").await;
+        assert!(clients.contains(&production) && clients.contains("fapi2 · production"), "{clients}");
+
+        // It has the application's settings: loopback is not on its list.
+        let (status, body) = client_credentials(&app, &production, &key).await;
+        assert_eq!((status, body["error"].as_str()), (403, Some("access_denied")), "{body}");
+
+        // Its administrators change it, under the rules.
+        let cpath = format!("/org/clients/{production}");
+        let page = admin.html(&app, &cpath).await;
+        assert!(page.contains("192.0.2.0/24") && page.contains("bank.example"), "{page}");
+        let change = |redirects: &'static str, ips: &'static str| -> Vec<(&'static str, String)> {
+            vec![("redirect_uris", redirects.into()), ("ip_allow", ips.into()), ("key_mode", "jwks".into()), ("jwks", jwks.clone())]
+        };
+        for (form, says) in [
+            (change("https://other.example/cb", "127.0.0.1"), "должны остаться на хосте bank.example"),
+            (change("http://bank.example/cb", "127.0.0.1"), "должен быть https"),
+            (change("https://bank.example/cb", ""), "нужен список разрешённых адресов"),
+            (change("https://bank.example/cb", "not-an-ip"), "Неверный адрес или диапазон IP"),
+        ] {
+            let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = admin.post(&app, &cpath, &cpath, &f).await;
+            assert_eq!(r.status(), 422, "{says}");
+            let html = r.text().await.unwrap();
+            assert!(html.contains(says), "{says}: {html}");
+        }
+        let form = change("https://bank.example/cb", "192.0.2.0/24\n127.0.0.1");
+        let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = admin.post(&app, &cpath, &cpath, &f).await;
+        assert_eq!(location(&r), format!("{cpath}?saved=redirect_uris,ip_allow"));
+        let (status, body) = client_credentials(&app, &production, &key).await;
+        assert_eq!(status, 200, "loopback is allowed now: {body}");
+        let r = admin.post(&app, &cpath, &cpath, &f).await;
+        assert_eq!(location(&r), format!("{cpath}?saved=none"), "nothing changed");
+        assert!(outbox(&app).await.contains("Изменены настройки клиента OAuth"));
+
+        // New keys: the old key stops working.
+        let (new_key, new_jwks) = client_key(Alg::Ps256);
+        let form = [("redirect_uris", "https://bank.example/cb".to_owned()), ("ip_allow", "127.0.0.1".to_owned()), ("key_mode", "jwks".to_owned()), ("jwks", new_jwks.to_string())];
+        let f: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = admin.post(&app, &cpath, &cpath, &f).await;
+        assert_eq!(location(&r), format!("{cpath}?saved=ip_allow,keys"));
+        assert_eq!(client_credentials(&app, &production, &key).await.0, 401, "the old key");
+        assert_eq!(client_credentials(&app, &production, &new_key).await.0, 200, "the new key");
+
+        // A second application, rejected with a reason the organization sees.
+        let r = admin.post(&app, "/org/partner", "/org/partner/apply", &good).await;
+        assert_eq!(r.status(), 303);
+        let queue = op.html(&app, "/admin").await;
+        let at = queue.find(marker).unwrap() + marker.len();
+        let second = format!("/admin/applications/{}", queue[at..].split('"').next().unwrap());
+        assert_ne!(second, path);
+        let reason = "Не указана лицензия ЦБ на банковские операции";
+        let r = op.post(&app, &second, &format!("{second}/reject"), &[("reason", reason)]).await;
+        assert_eq!(r.status(), 303);
+        let page = admin.html(&app, "/org/partner").await;
+        assert!(page.contains("отклонена") && page.contains(reason) && page.contains("одобрена"), "{page}");
+        assert!(outbox(&app).await.contains(reason));
+        let decided = op.html(&app, "/admin?state=rejected").await;
+        assert!(decided.contains("Интернет-банк"), "{decided}");
+
+        // Signed out, the operator's cookie is worth nothing.
+        let r = op.post(&app, "/admin", "/admin/logout", &[]).await;
+        assert_eq!(location(&r), "/admin/login");
+        assert_eq!(op.get(&app, "/admin").await.status(), 303);
+
+        let actions = audit_actions(&url).await;
+        for a in ["operator.created", "operator.sign_in_failed", "operator.signed_in", "partner.application_submitted", "partner.application_approved", "partner.application_rejected", "oauth.client_updated", "operator.signed_out"] {
+            assert!(actions.iter().any(|x| x == a), "{a} audited");
+        }
+        // The English page.
+        let en = admin.html(&app, "/org/partner?lang=en").await;
+        assert!(en.contains("Becoming a partner") && en.contains("rejected"), "{en}");
+        app.shutdown().await;
+    }
+
+    async fn operator_sign_in_locks_after_repeated_failures(tdb: TestDb) {
+        let app = TestApp::spawn_with(tdb, |s| s.demo = true).await;
+        let op = Browser::new();
+        let mut last = 0;
+        for _ in 0..8 {
+            let r = op.post(&app, "/admin/login", "/admin/login", &[("login", "operator"), ("password", "wrong"), ("code", "123456")]).await;
+            last = r.status().as_u16();
+            if last == 429 {
+                assert!(r.headers().contains_key("retry-after"));
+                break;
+            }
+            assert_eq!(last, 422);
+        }
+        assert_eq!(last, 429, "locked after repeated failures");
+        // Locked: even the right password and code are held back.
+        let code = code(TOTP_KEY);
+        let r = op.post(&app, "/admin/login", "/admin/login", &[("login", "operator"), ("password", DEMO_PASSWORD), ("code", &code)]).await;
+        assert_eq!(r.status(), 429);
+        // A citizen with the same login text is not the operator.
+        let http = client();
+        assert_eq!(sign_in(&app, &http, "operator", DEMO_PASSWORD).await.status(), 422);
+        app.shutdown().await;
+    }
+}
+
+/// Keeps a screenshot beside the browser failures, for a person to look at.
+fn save(png: &[u8], name: &str) {
+    let dir = propusk_e2e::browser::failure_dir().with_file_name("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+}
+
+/// In Chromium: Кузнецова applies for АО «Демо-банк», the demo operator
+/// approves, and she finds the production client in the portal.
+#[tokio::test]
+async fn an_administrator_applies_and_an_operator_approves_in_the_browser() {
+    use fantoccini::Locator;
+    use propusk_e2e::browser::{
+        Browser as Chromium, follow_link, sign_in_with, wait_for_heading, wait_for_text,
+    };
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let base = app.base.clone();
+    let (_, jwks) = client_key(Alg::Es256);
+    let jwks = jwks.to_string();
+    Chromium::run(
+        "an_administrator_applies_and_an_operator_approves_in_the_browser",
+        |c| async move {
+            sign_in_with(&c, &base, KUZNETSOVA, DEMO_PASSWORD).await?;
+            wait_for_heading(&c, "Подтверждение входа").await?;
+            c.find(Locator::Id("code"))
+                .await?
+                .send_keys(&code(TOTP_KEY))
+                .await?;
+            c.find(Locator::Css("form[action='/login/factor'] button"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Кузнецова Елена Сергеевна").await?;
+            c.goto(&format!("{base}/cabinet/orgs")).await?;
+            c.find(Locator::Css("form[action='/cabinet/orgs/switch'] button"))
+                .await?
+                .click()
+                .await?;
+            follow_link(&c, "/org/partner", "Подключение к Пропуску").await?;
+            wait_for_text(&c, "#legal", DEMO_PARTNER).await?;
+
+            let fill = |id: &'static str, text: String| {
+                let c = c.clone();
+                async move { c.find(Locator::Id(id)).await?.send_keys(&text).await }
+            };
+            fill("contact-name", "Петров Пётр Петрович".into()).await?;
+            fill("contact-phone", "+79165550011".into()).await?;
+            fill("contact-email", "it@demo-bank.example".into()).await?;
+            fill("client-name", "Интернет-банк".into()).await?;
+            fill("redirect-uris", "https://bank.example/cb".into()).await?;
+            fill("ip-allow", "192.0.2.0/24".into()).await?;
+            fill("jwks", jwks.clone()).await?;
+            // The reason field appears when its scope is ticked.
+            let reason = c.find(Locator::Id("reason-inn")).await?;
+            propusk_e2e::browser::ensure(
+                !reason.is_displayed().await?,
+                "reason hidden until the scope is ticked",
+            )?;
+            c.find(Locator::Css("label[for='scope-inn']"))
+                .await?
+                .click()
+                .await?;
+            fill("reason-inn", "Идентификация клиента по 115-ФЗ".into()).await?;
+            c.find(Locator::Id("partner-apply")).await?.click().await?;
+            wait_for_text(&c, "#partner-submitted", "Заявка подана").await?;
+            wait_for_text(&c, "main", "на рассмотрении").await?;
+            let shot = c.screenshot().await?;
+            save(&shot, "partner-submitted");
+
+            // The operator, in the same browser (its own cookie).
+            c.goto(&format!("{base}/admin/login")).await?;
+            c.find(Locator::Id("op-login"))
+                .await?
+                .send_keys("operator")
+                .await?;
+            c.find(Locator::Id("op-password"))
+                .await?
+                .send_keys(DEMO_PASSWORD)
+                .await?;
+            c.find(Locator::Id("op-code"))
+                .await?
+                .send_keys(&code(TOTP_KEY))
+                .await?;
+            c.find(Locator::Id("admin-login-submit"))
+                .await?
+                .click()
+                .await?;
+            wait_for_heading(&c, "Заявки партнёров").await?;
+            c.find(Locator::Css("#queue a")).await?.click().await?;
+            wait_for_text(&c, "#contact", "Петров Пётр Петрович").await?;
+            let shot = c.screenshot().await?;
+            save(&shot, "admin-application");
+            c.find(Locator::Id("approve")).await?.click().await?;
+            wait_for_text(&c, "main", "одобрена").await?;
+            let production = c
+                .find(Locator::Css("code.production-client"))
+                .await?
+                .text()
+                .await?;
+
+            // Back in the organization's portal: the production client.
+            c.goto(&format!("{base}/org/clients")).await?;
+            wait_for_text(&c, "#clients", &production).await?;
+            c.find(Locator::Css(&format!(
+                "a[href='/org/clients/{production}']"
+            )))
+            .await?
+            .click()
+            .await?;
+            wait_for_text(&c, "#client", "fapi2 · production").await?;
+            let ips = c.find(Locator::Id("ip-allow")).await?;
+            ips.send_keys("\n198.51.100.7").await?;
+            c.find(Locator::Id("client-save")).await?.click().await?;
+            wait_for_text(&c, "#client-saved", "Изменения сохранены").await?;
+            let shot = c.screenshot().await?;
+            save(&shot, "org-client");
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}
