@@ -219,6 +219,9 @@ fn register(
         "http://127.0.0.1:9/cb",
         "--scope",
         "fullname",
+        // The default limit (60,000 a minute) would cut the run short.
+        "--rate-per-minute",
+        "100000000",
         "--jwks-file",
     ])
     .arg(&jwks)

@@ -161,10 +161,10 @@ pub async fn start(
         settings: Arc::new(settings),
         public_base: public_base_arc,
         vault,
-        services,
+        services: Arc::new(services),
     };
     let dispatcher = propusk_service::delivery::Dispatcher::new(
-        state.services.clone(),
+        (*state.services).clone(),
         &propusk_service::delivery::DeliverySettings {
             smtp_url: state.settings.smtp_url.clone(),
             mail_from: state.settings.mail_from.clone(),
@@ -174,8 +174,8 @@ pub async fn start(
         },
     )
     .map_err(StartError::Internal)?;
-    let housekeeping = state.services.clone();
-    let identity_job = Arc::new(state.services.clone());
+    let housekeeping = (*state.services).clone();
+    let identity_job = state.services.clone();
     let app = build_router(state);
 
     let (stop, mut stopped) = watch::channel(false);

@@ -14,6 +14,7 @@ pub struct AppState {
     pub public_base: Arc<str>,
     /// Seals and indexes personal data.
     pub vault: Arc<KeyRing>,
-    /// The use cases handlers call.
-    pub services: propusk_service::Services,
+    /// The use cases handlers call. Behind an `Arc`: `Services` is a
+    /// dozen `Arc`s itself, and axum clones the state for every request.
+    pub services: Arc<propusk_service::Services>,
 }
