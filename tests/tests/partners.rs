@@ -172,7 +172,9 @@ both_backends! {
         for (form, says) in [
             (with("reason_inn", "надо"), "Объясните, зачем нужна область «inn»"),
             (with("redirect_uris", "http://127.0.0.1:9/cb"), "должны быть https"),
-            (with("ip_allow", ""), "Укажите адреса или диапазоны IP"),
+            (with("ip_allow", ""), "нужен список разрешённых адресов IP"),
+            (with("ip_allow", "0.0.0.0/0"), "нужен список разрешённых адресов IP"),
+            (with("jwks", ""), "Нужны открытые ключи клиента"),
             (with("contact_phone", "12"), "мобильный телефон"),
             (with("jwks", "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2VjcmV0\"}]}"), "PS256, ES256 или EdDSA"),
             (with("redirect_uris", "https://bank.example/cb\nhttps://other.example/cb"), "на одном хосте"),
@@ -195,7 +197,7 @@ both_backends! {
         assert!(clients.contains("Интернет-банк (песочница)") && clients.contains("fapi2 · sandbox"), "{clients}");
         assert!(outbox(&app).await.contains("принята к рассмотрению"));
         let r = admin.post(&app, "/org/partner", "/org/partner/apply", &good).await;
-        assert_eq!(r.status(), 422);
+        assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("уже на рассмотрении"));
 
         // The operator, made as `propusk admin create` makes one.
@@ -242,7 +244,10 @@ both_backends! {
         for needle in ["Петров Пётр Петрович", "+79165550011", "it@demo-bank.example", "Идентификация клиента по 115-ФЗ", "192.0.2.0/24", "https://bank.example/cb2", "Кузнецова"] {
             assert!(detail.contains(needle), "{needle}: {detail}");
         }
-        assert!(!admin.html(&app, "/org/partner").await.contains("+79165550011"), "the organization's page shows no contact data back");
+        let own = admin.html(&app, "/org/partner").await;
+        for contact in ["Петров Пётр Петрович", "+79165550011", "it@demo-bank.example"] {
+            assert!(!own.contains(contact), "the organization's page shows no contact data back: {contact}");
+        }
 
         // Rejecting needs a reason; approving issues the production client.
         let r = op.post(&app, &path, &format!("{path}/reject"), &[("reason", "нет")]).await;
@@ -273,6 +278,8 @@ both_backends! {
         for (form, says) in [
             (change("https://other.example/cb", "127.0.0.1"), "должны остаться на хосте bank.example"),
             (change("http://bank.example/cb", "127.0.0.1"), "должен быть https"),
+            (change("http://127.0.0.1:9/cb", "127.0.0.1"), "промышленного клиента должны быть https"),
+            (change("https://bank.example/cb", "::/0"), "не 0.0.0.0/0"),
             (change("https://bank.example/cb", ""), "нужен список разрешённых адресов"),
             (change("https://bank.example/cb", "not-an-ip"), "Неверный адрес или диапазон IP"),
         ] {
@@ -317,13 +324,17 @@ both_backends! {
         let decided = op.html(&app, "/admin?state=rejected").await;
         assert!(decided.contains("Интернет-банк"), "{decided}");
 
+        // The operator's cookie opens nothing in the cabinet.
+        let r = op.get(&app, "/cabinet").await;
+        assert!(location(&r).starts_with("/login"), "an operator is not a citizen");
+
         // Signed out, the operator's cookie is worth nothing.
         let r = op.post(&app, "/admin", "/admin/logout", &[]).await;
         assert_eq!(location(&r), "/admin/login");
         assert_eq!(op.get(&app, "/admin").await.status(), 303);
 
         let actions = audit_actions(&url).await;
-        for a in ["operator.created", "operator.sign_in_failed", "operator.signed_in", "partner.application_submitted", "partner.application_approved", "partner.application_rejected", "oauth.client_updated", "operator.signed_out"] {
+        for a in ["operator.created", "operator.sign_in_failed", "operator.signed_in", "partner.application_submitted", "partner.application_viewed", "partner.application_approved", "partner.application_rejected", "oauth.client_updated", "operator.signed_out"] {
             assert!(actions.iter().any(|x| x == a), "{a} audited");
         }
         // The English page.
@@ -347,12 +358,35 @@ both_backends! {
         }
         assert_eq!(last, 429, "locked after repeated failures");
         // Locked: even the right password and code are held back.
-        let code = code(TOTP_KEY);
-        let r = op.post(&app, "/admin/login", "/admin/login", &[("login", "operator"), ("password", DEMO_PASSWORD), ("code", &code)]).await;
+        let right = code(TOTP_KEY);
+        let r = op.post(&app, "/admin/login", "/admin/login", &[("login", "operator"), ("password", DEMO_PASSWORD), ("code", &right)]).await;
         assert_eq!(r.status(), 429);
-        // A citizen with the same login text is not the operator.
+        // The citizens' sign-in has its own lockout: Волкова still gets in,
+        // and her session cookie, put where the operator's goes, opens nothing.
         let http = client();
-        assert_eq!(sign_in(&app, &http, "operator", DEMO_PASSWORD).await.status(), 422);
+        let r = sign_in(&app, &http, "+79000000002", DEMO_PASSWORD).await;
+        assert_eq!(r.status(), 303, "a citizen is not locked by an operator's failures");
+        let citizen = propusk_e2e::pages::set_cookie(&r, "propusk_session").unwrap();
+        let token = citizen.split(';').next().unwrap().split('=').nth(1).unwrap();
+        let r = client()
+            .get(app.url("/admin"))
+            .header("cookie", format!("propusk_operator={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&r), "/admin/login", "a citizen's session is no operator's");
+
+        // A disabled operator's session ends at once.
+        let settings = settings_of(&app);
+        let made = propusk_web::create_operator(&settings, "petrova", "Strong-Passw0rd-2026").await.unwrap();
+        let petrova = Browser::new();
+        let c = code(&made.totp_secret);
+        let r = petrova.post(&app, "/admin/login", "/admin/login", &[("login", "petrova"), ("password", "Strong-Passw0rd-2026"), ("code", &c)]).await;
+        assert_eq!(location(&r), "/admin");
+        assert_eq!(petrova.get(&app, "/admin").await.status(), 200);
+        propusk_web::disable_operator(&settings, "petrova").await.unwrap();
+        assert_eq!(location(&petrova.get(&app, "/admin").await), "/admin/login");
+        assert!(matches!(propusk_web::disable_operator(&settings, "nobody").await, Err(propusk_web::StartError::Invalid(_))));
         app.shutdown().await;
     }
 }

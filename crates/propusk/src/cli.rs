@@ -96,6 +96,15 @@ pub enum AdminCommand {
     /// one line from stdin with --password-stdin) and prints JSON with the TOTP key
     /// for the operator's authenticator app (shown once).
     Create(AdminCreateArgs),
+    /// Disable a portal operator: no more sign-ins, and every session of theirs ends now.
+    Disable(AdminDisableArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AdminDisableArgs {
+    /// The operator's login.
+    #[arg(long)]
+    pub login: String,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -9,8 +9,8 @@ use propusk_store::audit::{self, Verdict};
 use propusk_web::{Settings, ValidateResponse};
 
 use crate::cli::{
-    AdminCommand, AdminCreateArgs, AuditCommand, Cli, ClientCommand, ClientCreateArgs, Command,
-    KeysCommand, ServeArgs, ValidateArgs, exit,
+    AdminCommand, AdminCreateArgs, AdminDisableArgs, AuditCommand, Cli, ClientCommand,
+    ClientCreateArgs, Command, KeysCommand, ServeArgs, ValidateArgs, exit,
 };
 use crate::config::{self, Resolved};
 use crate::logging;
@@ -76,6 +76,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Keys(KeysCommand::Rotate) => keys_rotate(&settings).await,
             Command::Client(ClientCommand::Create(args)) => client_create(&settings, &args).await,
             Command::Admin(AdminCommand::Create(args)) => admin_create(&settings, &args).await,
+            Command::Admin(AdminCommand::Disable(args)) => admin_disable(&settings, &args).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
@@ -309,6 +310,26 @@ async fn admin_create(settings: &Settings, a: &AdminCreateArgs) -> u8 {
         }
         Err(e) => {
             eprintln!("propusk: admin create: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+async fn admin_disable(settings: &Settings, a: &AdminDisableArgs) -> u8 {
+    match propusk_web::disable_operator(settings, &a.login).await {
+        Ok(()) => {
+            println!(
+                "operator {} disabled; their sessions are ended",
+                a.login.trim()
+            );
+            exit::OK
+        }
+        Err(propusk_web::StartError::Invalid(e)) => {
+            eprintln!("propusk: admin disable: {e}");
+            exit::USAGE
+        }
+        Err(e) => {
+            eprintln!("propusk: admin disable: {e}");
             exit::FAILED
         }
     }

@@ -473,6 +473,12 @@ fn admin_create_prints_the_totp_key_once_and_refuses_bad_input() {
         let err = stderr(&o);
         assert!(err.contains(says) && err.lines().count() == 1, "{err}");
     }
+    let o = propusk(&["admin", "disable", "--login", "petrova", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("petrova disabled"));
+    let o = propusk(&["admin", "disable", "--login", "nobody", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no operator with login nobody"));
     let o = propusk(&["audit", "verify", "--data-dir", d]);
     assert_eq!(o.status.code(), Some(0));
 }

@@ -7,22 +7,26 @@
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::factor::TotpKey;
 use propusk_core::password::{self as policy, PersonalData};
-use propusk_store::signin::Attempt;
-use propusk_store::{StoreError, audit, operators};
+use propusk_core::signin::device_summary;
+use propusk_store::signin::{Attempt, Outcome};
+use propusk_store::{StoreError, audit, operators, signin};
 use rand_core::OsRng;
 use sha2::{Digest, Sha256};
 use time::Duration;
 use uuid::Uuid;
 
 use crate::error::internal;
+use crate::signin::Client;
 use crate::{Result, ServiceError, Services};
 
 /// An operator's session lives this long without use, and at most this long.
 const IDLE: Duration = Duration::minutes(15);
 const ABSOLUTE: Duration = Duration::hours(8);
 
-/// A signed-in operator.
+/// A signed-in operator. Only [`Services::operator_session`] makes one,
+/// so holding one is the proof the deciding methods ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Operator {
     pub session_id: Uuid,
     pub id: Uuid,
@@ -141,28 +145,50 @@ impl Services {
         })
     }
 
-    /// Password and TOTP code together; any wrong part is the same error,
-    /// and every attempt counts against the login's lockout first. Returns
-    /// the session cookie's secret.
+    /// Password and TOTP code together; any wrong part is the same error.
+    /// As at the citizens' sign-in, the caller's address is limited first,
+    /// every attempt counts against the login's lockout before anything is
+    /// checked, and known and unknown logins cost and record the same. The
+    /// session the browser had (`previous`) ends. Returns the new session
+    /// cookie's secret.
     pub async fn operator_sign_in(
         &self,
         login: &str,
         password: &str,
         code: &str,
+        client: &Client,
+        previous: Option<&str>,
     ) -> Result<String> {
         let now = self.clock.now();
+        let ip_index = self.vault.blind_index_hex("ip", &client.ip);
+        let recent =
+            signin::failures_from(&self.db, &ip_index, now - self.address_limit.window).await?;
+        if let Some(retry_at) = self.address_limit.check(now, &recent) {
+            self.record_only(&self.event(client, None, Outcome::RateLimited))
+                .await?;
+            return Err(ServiceError::RateLimited { retry_at });
+        }
         let normalized = normalize_login(login);
         let found = match &normalized {
             Some(l) => operators::by_login(&self.db, l).await?,
             None => None,
         };
-        let lock_key = format!(
-            "operator:{}",
-            self.vault
-                .blind_index_hex("operator", normalized.as_deref().unwrap_or(login.trim()))
-        );
+        let login_index = self
+            .vault
+            .blind_index_hex("operator", normalized.as_deref().unwrap_or(login.trim()));
+        let lock_key = format!("operator:{login_index}");
+        // Whose login it is, for the audit: the operator, or the login's index.
+        let subject = match &found {
+            Some(o) => format!("operator:{}", o.id),
+            None => format!("operator_login:{login_index}"),
+        };
+        let details = serde_json::json!({ "device": device_summary(&client.user_agent) });
         let mut tx = self.db.begin().await?;
-        if let Attempt::Locked { until } = self.count_attempt(&mut tx, &lock_key, None).await? {
+        if let Attempt::Locked { until } = self
+            .count_attempt(&mut tx, &lock_key, Some(subject.clone()))
+            .await?
+        {
+            signin::record(&mut tx, &self.event(client, None, Outcome::Locked)).await?;
             tx.commit().await?;
             return Err(ServiceError::Locked { until });
         }
@@ -194,25 +220,46 @@ impl Services {
             }
             _ => false,
         };
-        let named = found.as_ref().map(|o| o.id);
         let Some(operator) = found.filter(|_| accepted) else {
-            if let Some(o) = named {
-                let event = NewEvent::new(Actor::system(), "operator.sign_in_failed")
-                    .subject(format!("operator:{o}"));
-                audit::append(&mut tx, now, &event).await?;
-            }
+            signin::record(&mut tx, &self.event(client, None, Outcome::WrongPassword)).await?;
+            let event = NewEvent::new(Actor::system(), "operator.sign_in_failed")
+                .subject(subject)
+                .details(details);
+            audit::append(&mut tx, now, &event).await?;
             tx.commit().await?;
             return Err(ServiceError::BadCredentials);
         };
-        propusk_store::signin::reset(&mut tx, &lock_key).await?;
+        signin::reset(&mut tx, &lock_key).await?;
+        if let Some(old) = previous.filter(|t| !t.is_empty() && t.len() <= 100) {
+            operators::end_session_by_token(&mut tx, &token_hash(old), now).await?;
+        }
         let token = crate::sessions::new_secret();
         let session_id = Uuid::now_v7();
         operators::open_session(&mut tx, session_id, &token_hash(&token), operator.id, now).await?;
         let event = NewEvent::new(Actor::operator(operator.id), "operator.signed_in")
-            .subject(format!("operator:{}", operator.id));
+            .subject(subject)
+            .details(details);
         audit::append(&mut tx, now, &event).await?;
         tx.commit().await?;
         Ok(token)
+    }
+
+    /// `propusk admin disable`: the operator can no longer sign in, and
+    /// every session of theirs ends now.
+    pub async fn disable_operator(&self, login: &str, actor: Actor) -> Result<()> {
+        let login = normalize_login(login).ok_or_else(login_problem)?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let id = operators::disable(&mut tx, &login, now)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let ended = operators::end_sessions_of(&mut tx, id, now).await?;
+        let event = NewEvent::new(actor, "operator.disabled")
+            .subject(format!("operator:{id}"))
+            .details(serde_json::json!({ "sessions_ended": ended }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The operator a session cookie belongs to, while the session lives.

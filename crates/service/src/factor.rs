@@ -322,7 +322,7 @@ impl Services {
         let lock_key = format!("account:{account_id}");
         let mut tx = self.db.begin().await?;
         if let Attempt::Locked { until } = self
-            .count_attempt(&mut tx, &lock_key, Some(account_id))
+            .count_attempt(&mut tx, &lock_key, Some(format!("account:{account_id}")))
             .await?
         {
             signin::record(

@@ -300,7 +300,7 @@ impl Services {
             // clears the count with the new password below.
             let mut tx = self.db.begin().await?;
             if let Attempt::Locked { until } = self
-                .count_attempt(&mut tx, &lock_key, Some(account_id))
+                .count_attempt(&mut tx, &lock_key, Some(format!("account:{account_id}")))
                 .await?
             {
                 return Err(ServiceError::Locked { until });

@@ -103,12 +103,13 @@ impl Services {
 
     /// Counts an attempt on `lock_key` before it is checked (see the module
     /// doc). The failure that reaches the policy's limit sets the next lock,
-    /// audited when the account is known. A locked key is not counted.
+    /// audited under `subject` (`account:<id>`, `operator:<id>`) when the
+    /// caller knows whose login it is. A locked key is not counted.
     pub(crate) async fn count_attempt(
         &self,
         tx: &mut Tx,
         lock_key: &str,
-        account: Option<Uuid>,
+        subject: Option<String>,
     ) -> Result<Attempt> {
         let now = self.clock.now();
         let attempt = signin::count_attempt(tx, lock_key, now).await?;
@@ -116,9 +117,9 @@ impl Services {
             && let Some(d) = self.lockout.lock_for(failures)
         {
             signin::set_locked_until(tx, lock_key, now + d).await?;
-            if let Some(id) = account {
+            if let Some(subject) = subject {
                 let event = NewEvent::new(Actor::system(), "sign_in.locked")
-                    .subject(format!("account:{id}"))
+                    .subject(subject)
                     .details(
                         serde_json::json!({ "failures": failures, "minutes": d.whole_minutes() }),
                     );
@@ -150,7 +151,7 @@ impl Services {
         }
     }
 
-    async fn record_only(&self, event: &EventRow) -> Result<()> {
+    pub(crate) async fn record_only(&self, event: &EventRow) -> Result<()> {
         let mut tx = self.db.begin().await?;
         signin::record(&mut tx, event).await?;
         tx.commit().await?;
@@ -193,7 +194,14 @@ impl Services {
 
         // Count the attempt before checking the password (see the module doc).
         let mut tx = self.db.begin().await?;
-        let before = match self.count_attempt(&mut tx, &lock_key, account).await? {
+        let before = match self
+            .count_attempt(
+                &mut tx,
+                &lock_key,
+                account.map(|id| format!("account:{id}")),
+            )
+            .await?
+        {
             Attempt::Locked { until } => {
                 signin::record(&mut tx, &self.event(client, account, Outcome::Locked)).await?;
                 tx.commit().await?;

@@ -138,20 +138,34 @@ pub struct Settings {
     pub jwks_uri: Option<String>,
 }
 
-/// Replaces a client's redirect URIs, IP allow-list and keys.
-pub async fn set_settings(tx: &mut Tx, client_id: &str, s: &Settings) -> Result<()> {
-    on_tx!(tx, conn => {
+/// Replaces a client's redirect URIs, IP allow-list and keys if they are
+/// still `before` (one conditional UPDATE): `false` if someone changed them
+/// in between, so two administrators editing at once cannot silently undo
+/// each other.
+pub async fn set_settings(
+    tx: &mut Tx,
+    client_id: &str,
+    before: &Settings,
+    after: &Settings,
+) -> Result<bool> {
+    let n = on_tx!(tx, conn => {
         sqlx::query(
             "UPDATE oauth_clients SET redirect_uris = $2, ip_allow = $3, jwks = $4, jwks_uri = $5 \
-             WHERE client_id = $1",
+             WHERE client_id = $1 AND redirect_uris = $6 AND ip_allow = $7 \
+             AND COALESCE(jwks, '') = COALESCE($8, '') AND COALESCE(jwks_uri, '') = COALESCE($9, '')",
         )
         .bind(client_id)
-        .bind(&s.redirect_uris)
-        .bind(&s.ip_allow)
-        .bind(&s.jwks)
-        .bind(&s.jwks_uri)
+        .bind(&after.redirect_uris)
+        .bind(&after.ip_allow)
+        .bind(&after.jwks)
+        .bind(&after.jwks_uri)
+        .bind(&before.redirect_uris)
+        .bind(&before.ip_allow)
+        .bind(&before.jwks)
+        .bind(&before.jwks_uri)
         .execute(conn)
-        .await?;
+        .await?
+        .rows_affected()
     });
-    Ok(())
+    Ok(n == 1)
 }

@@ -158,3 +158,42 @@ pub async fn end_session(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()
     });
     Ok(())
 }
+
+/// Ends the session with this token hash, if it is open.
+pub async fn end_session_by_token(tx: &mut Tx, token_hash: &str, at: OffsetDateTime) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE operator_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL")
+            .bind(token_hash)
+            .bind(At(at))
+            .execute(conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Marks an operator disabled; its id, or `None` if there is no such login.
+pub async fn disable(tx: &mut Tx, login: &str, at: OffsetDateTime) -> Result<Option<Uuid>> {
+    let id: Option<Uuid> = on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "UPDATE portal_operators SET disabled_at = COALESCE(disabled_at, $2) WHERE login = $1 RETURNING id",
+        )
+        .bind(login)
+        .bind(At(at))
+        .fetch_optional(conn)
+        .await?
+    });
+    Ok(id)
+}
+
+/// Ends every open session of an operator; how many.
+pub async fn end_sessions_of(tx: &mut Tx, operator_id: Uuid, at: OffsetDateTime) -> Result<u64> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query("UPDATE operator_sessions SET ended_at = $2 WHERE operator_id = $1 AND ended_at IS NULL")
+            .bind(operator_id)
+            .bind(At(at))
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n)
+}

@@ -374,6 +374,33 @@ pub async fn create_operator(
     out
 }
 
+/// `propusk admin disable`: no more sign-ins, every session ended.
+pub async fn disable_operator(settings: &Settings, login: &str) -> Result<(), StartError> {
+    let (db, services) = offline_services(settings).await?;
+    let out = services
+        .disable_operator(
+            login,
+            propusk_core::audit::Actor::cli(
+                &std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            ),
+        )
+        .await
+        .map_err(|e| match e {
+            propusk_service::ServiceError::NotFound => {
+                StartError::Invalid(format!("no operator with login {login}"))
+            }
+            propusk_service::ServiceError::Invalid(p) => StartError::Invalid(
+                p.iter()
+                    .map(|x| x.en.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            other => StartError::Internal(other.to_string()),
+        });
+    db.close().await;
+    out
+}
+
 /// The demo bank becomes a relying party of this Propusk: its fapi2 client
 /// at the demo partner organization, with the bank's current key.
 async fn connect_demo_bank(

@@ -246,7 +246,41 @@ pub(crate) fn check_new(c: &NewClient) -> Result<String> {
             )
         })?;
     }
+    if !c.sandbox {
+        check_production(c)?;
+    }
     sector.ok_or_else(|| internal("no sector"))
+}
+
+/// What a production client needs beyond a sandbox one: no loopback
+/// anywhere (a production client must not make Propusk call its own host),
+/// and an IP allow-list that allows less than everything.
+fn check_production(c: &NewClient) -> Result<()> {
+    if c.redirect_uris.iter().any(|u| !u.starts_with("https://")) {
+        return Err(bad(
+            "redirect_uri",
+            "Адреса возврата промышленного клиента должны быть https",
+            "A production client's redirect URIs must be https",
+        ));
+    }
+    if let Some(uri) = &c.jwks_uri
+        && url::Url::parse(uri).map_or(true, |u| u.scheme() != "https" || is_loopback(u.host()))
+    {
+        return Err(bad(
+            "jwks_uri",
+            "Адрес ключей промышленного клиента должен быть https и не на 127.0.0.1",
+            "A production client's JWKS URI must be https and not on loopback",
+        ));
+    }
+    let nets: Vec<ipnet::IpNet> = c.ip_allow.iter().filter_map(|s| parse_net(s)).collect();
+    if nets.is_empty() || nets.iter().any(|n| n.prefix_len() == 0) {
+        return Err(bad(
+            "ip_allow",
+            "Промышленному клиенту нужен список разрешённых адресов IP (не 0.0.0.0/0)",
+            "A production client needs an IP allow-list (not 0.0.0.0/0)",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_net(s: &str) -> Option<ipnet::IpNet> {
@@ -500,6 +534,26 @@ mod tests {
         let mut c = new();
         c.sandbox = false;
         assert!(check_new(&c).is_err(), "oidc is sandbox only");
+        let production = |f: &dyn Fn(&mut NewClient)| {
+            let mut c = new();
+            c.profile = Profile::Fapi2;
+            c.secret = false;
+            c.sandbox = false;
+            c.jwks_uri = Some("https://bank.example/jwks".into());
+            c.ip_allow = vec!["192.0.2.0/24".into()];
+            f(&mut c);
+            check_new(&c)
+        };
+        assert!(production(&|_| {}).is_ok());
+        assert!(
+            production(&|c| c.ip_allow.clear()).is_err(),
+            "needs an allow-list"
+        );
+        assert!(production(&|c| c.ip_allow = vec!["0.0.0.0/0".into()]).is_err());
+        assert!(production(&|c| c.ip_allow = vec!["::/0".into()]).is_err());
+        assert!(production(&|c| c.jwks_uri = Some("http://127.0.0.1/jwks".into())).is_err());
+        assert!(production(&|c| c.jwks_uri = Some("https://localhost/jwks".into())).is_err());
+        assert!(production(&|c| c.redirect_uris = vec!["http://127.0.0.1/cb".into()]).is_err());
         let mut c = new();
         c.profile = Profile::Fapi2;
         assert!(check_new(&c).is_err(), "fapi2 takes no secret");

@@ -139,6 +139,14 @@ fn check_form(a: &Application) -> Result<(Contact, Vec<ScopeAsked>)> {
             "Give the contact person's email",
         )
     })?;
+    // The sandbox client's name adds « (песочница)» to it, within 200.
+    if a.client_name.trim().chars().count() > 180 {
+        return Err(bad(
+            "client_name",
+            "Название клиента: до 180 символов",
+            "The client's name: up to 180 characters",
+        ));
+    }
     let mut asked = Vec::new();
     for (scope, reason) in &a.scopes {
         if scope == "openid" {
@@ -172,20 +180,6 @@ fn check_form(a: &Application) -> Result<(Contact, Vec<ScopeAsked>)> {
             "scope",
             "Выберите хотя бы одну область доступа",
             "Choose at least one scope",
-        ));
-    }
-    if a.ip_allow.is_empty() {
-        return Err(bad(
-            "ip_allow",
-            "Укажите адреса или диапазоны IP, с которых будут приходить запросы",
-            "Give the IP addresses or ranges your requests will come from",
-        ));
-    }
-    if a.redirect_uris.iter().any(|u| !u.starts_with("https://")) {
-        return Err(bad(
-            "redirect_uri",
-            "Адреса возврата промышленного клиента должны быть https",
-            "A production client's redirect URIs must be https",
         ));
     }
     Ok((
@@ -239,7 +233,8 @@ fn app_context(id: Uuid) -> String {
 }
 
 impl Services {
-    /// Submits an application and issues its sandbox client.
+    /// Submits an application and issues its sandbox client; `Conflict`
+    /// while another one of the organization is under review.
     pub async fn submit_application(
         &self,
         acting: &Acting,
@@ -253,6 +248,13 @@ impl Services {
                 "По данным ЕГРЮЛ организация не действует",
                 "ЕГРЮЛ says the organization is not active",
             ));
+        }
+        let under_review = partner_apps::of_org(&self.db, acting.org_id)
+            .await?
+            .iter()
+            .any(|a| a.state == AppState::Submitted);
+        if under_review {
+            return Err(ServiceError::Conflict);
         }
         let (mut contact, scopes) = check_form(form)?;
         let x = &org.extract;
@@ -324,13 +326,8 @@ impl Services {
         };
         match partner_apps::insert(&mut tx, &row).await {
             Ok(()) => {}
-            Err(StoreError::Conflict { .. }) => {
-                return Err(bad(
-                    "application",
-                    "Заявка организации уже на рассмотрении",
-                    "The organization's application is already under review",
-                ));
-            }
+            // The one index that can refuse it: one under review per organization.
+            Err(StoreError::Conflict { .. }) => return Err(ServiceError::Conflict),
             Err(e) => return Err(e.into()),
         }
         let event = NewEvent::new(actor(), "partner.application_submitted")
@@ -341,26 +338,15 @@ impl Services {
                 "sandbox_client_id": created.client_id,
             }));
         audit::append(&mut tx, now, &event).await?;
-        let notice = |lang: Lang| match lang {
-            Lang::Ru => Content::text(
-                lang,
-                "Заявка на подключение к Пропуску",
-                format!(
-                    "Пропуск: заявка организации {} на подключение принята к рассмотрению. \
+        let notice = Content::text(
+            Lang::Ru,
+            "Заявка на подключение к Пропуску",
+            format!(
+                "Пропуск: заявка организации {} на подключение принята к рассмотрению. \
                      Клиент песочницы {} уже работает.",
-                    acting.org_name, created.client_id
-                ),
+                acting.org_name, created.client_id
             ),
-            Lang::En => Content::text(
-                lang,
-                "Application to join Propusk",
-                format!(
-                    "Propusk: the application of {} to become a partner is under review. \
-                     Sandbox client {} works already.",
-                    acting.org_name, created.client_id
-                ),
-            ),
-        };
+        );
         self.notify_org_admins(&mut tx, acting.org_id, &notice)
             .await?;
         tx.commit().await?;
@@ -393,16 +379,29 @@ impl Services {
             .collect()
     }
 
-    pub async fn application(&self, _operator: &Operator, id: Uuid) -> Result<ApplicationView> {
+    /// One application with its sealed contact. Opening the contact is
+    /// recorded: it is personal data, and operators are few.
+    pub async fn application(&self, operator: &Operator, id: Uuid) -> Result<ApplicationView> {
+        let view = self.load_application(id, true).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let event = NewEvent::new(Actor::operator(operator.id), "partner.application_viewed")
+            .subject(format!("partner_application:{id}"));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    async fn load_application(&self, id: Uuid, with_contact: bool) -> Result<ApplicationView> {
         let row = partner_apps::get(&self.db, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        self.view(row, true)
+        self.view(row, with_contact)
     }
 
     /// Approves an application under review and issues its production client.
     pub async fn approve_application(&self, operator: &Operator, id: Uuid) -> Result<String> {
-        let app = self.application(operator, id).await?;
+        let app = self.load_application(id, false).await?;
         if app.state != AppState::Submitted {
             return Err(ServiceError::Conflict);
         }
@@ -431,26 +430,15 @@ impl Services {
             .details(serde_json::json!({ "org_id": app.org_id, "client_id": created.client_id }));
         audit::append(&mut tx, now, &event).await?;
         let client_id = created.client_id.clone();
-        let notice = |lang: Lang| match lang {
-            Lang::Ru => Content::text(
-                lang,
-                "Заявка на подключение одобрена",
-                format!(
-                    "Пропуск: заявка организации {} одобрена. Промышленный клиент: {client_id}. \
+        let notice = Content::text(
+            Lang::Ru,
+            "Заявка на подключение одобрена",
+            format!(
+                "Пропуск: заявка организации {} одобрена. Промышленный клиент: {client_id}. \
                      Его настройки — в кабинете организации, раздел «Клиенты OAuth».",
-                    app.body.legal.short_name
-                ),
+                app.body.legal.short_name
             ),
-            Lang::En => Content::text(
-                lang,
-                "Application approved",
-                format!(
-                    "Propusk: the application of {} is approved. Production client: {client_id}. \
-                     Its settings are in the organization's portal, under OAuth clients.",
-                    app.body.legal.short_name
-                ),
-            ),
-        };
+        );
         self.notify_org_admins(&mut tx, app.org_id, &notice).await?;
         tx.commit().await?;
         Ok(created.client_id)
@@ -472,7 +460,7 @@ impl Services {
                 "Give the reason for the rejection (10 to 1000 characters)",
             ));
         }
-        let app = self.application(operator, id).await?;
+        let app = self.load_application(id, false).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         if !partner_apps::decide(
@@ -492,26 +480,15 @@ impl Services {
             .subject(format!("partner_application:{id}"))
             .details(serde_json::json!({ "org_id": app.org_id, "reason": reason }));
         audit::append(&mut tx, now, &event).await?;
-        let notice = |lang: Lang| match lang {
-            Lang::Ru => Content::text(
-                lang,
-                "Заявка на подключение отклонена",
-                format!(
-                    "Пропуск: заявка организации {} отклонена. Причина: {reason}. \
+        let notice = Content::text(
+            Lang::Ru,
+            "Заявка на подключение отклонена",
+            format!(
+                "Пропуск: заявка организации {} отклонена. Причина: {reason}. \
                      Исправьте заявку и подайте её снова в кабинете организации.",
-                    app.body.legal.short_name
-                ),
+                app.body.legal.short_name
             ),
-            Lang::En => Content::text(
-                lang,
-                "Application rejected",
-                format!(
-                    "Propusk: the application of {} is rejected. Reason: {reason}. \
-                     Correct it and apply again in the organization's portal.",
-                    app.body.legal.short_name
-                ),
-            ),
-        };
+        );
         self.notify_org_admins(&mut tx, app.org_id, &notice).await?;
         tx.commit().await?;
         Ok(())
@@ -541,18 +518,17 @@ impl Services {
         })
     }
 
-    /// A notice to every administrator of an organization, each in the
-    /// language the text is made for (Russian: the portal's first language).
+    /// A notice to every administrator of an organization. In Russian:
+    /// accounts keep no language, and Russian is the portal's first.
     pub(crate) async fn notify_org_admins(
         &self,
         tx: &mut propusk_store::Tx,
         org_id: Uuid,
-        notice: &(dyn Fn(Lang) -> Content + Sync),
+        notice: &Content,
     ) -> Result<()> {
-        let content = notice(Lang::Ru);
         for m in orgs::members(&self.db, org_id).await? {
             if m.role == Role::Administrator.as_str() {
-                self.notify_account(tx, m.account_id, &content).await?;
+                self.notify_account(tx, m.account_id, notice).await?;
             }
         }
         Ok(())
@@ -589,11 +565,8 @@ mod tests {
         f.scopes = vec![("openid".into(), String::new())];
         assert!(check_form(&f).is_err(), "openid alone asks for nothing");
         let mut f = form();
-        f.ip_allow.clear();
-        assert!(check_form(&f).is_err(), "production needs IP ranges");
-        let mut f = form();
-        f.redirect_uris = vec!["http://127.0.0.1/cb".into()];
-        assert!(check_form(&f).is_err(), "production is https only");
+        f.client_name = "б".repeat(181);
+        assert!(check_form(&f).is_err(), "room for « (песочница)»");
         let mut f = form();
         f.contact_email = "nope".into();
         assert!(check_form(&f).is_err());

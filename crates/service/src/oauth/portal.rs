@@ -236,22 +236,6 @@ impl Services {
                 }),
             ]));
         }
-        if !sandbox {
-            if new.redirect_uris.iter().any(|u| !u.starts_with("https://")) {
-                return Err(field(
-                    "redirect_uri",
-                    "Адреса возврата промышленного клиента должны быть https",
-                    "A production client's redirect URIs must be https",
-                ));
-            }
-            if new.ip_allow.is_empty() {
-                return Err(field(
-                    "ip_allow",
-                    "Промышленному клиенту нужен список разрешённых адресов IP",
-                    "A production client needs an IP allow-list",
-                ));
-            }
-        }
         let settings = oauth_clients::Settings {
             redirect_uris: json_list(&new.redirect_uris)?,
             ip_allow: json_list(&new.ip_allow)?,
@@ -281,7 +265,15 @@ impl Services {
         }
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        oauth_clients::set_settings(&mut tx, client_id, &settings).await?;
+        let before = oauth_clients::Settings {
+            redirect_uris: r.redirect_uris.clone(),
+            ip_allow: r.ip_allow.clone(),
+            jwks: r.jwks.clone(),
+            jwks_uri: r.jwks_uri.clone(),
+        };
+        if !oauth_clients::set_settings(&mut tx, client_id, &before, &settings).await? {
+            return Err(crate::ServiceError::Conflict);
+        }
         let event = NewEvent::new(Actor::citizen(acting.account_id), "oauth.client_updated")
             .subject(format!("oauth_client:{client_id}"))
             .details(serde_json::json!({
@@ -300,28 +292,25 @@ impl Services {
                 },
             }));
         audit::append(&mut tx, now, &event).await?;
-        let what = changed.join(", ");
+        let what_ru = changed
+            .iter()
+            .map(|c| match *c {
+                "redirect_uris" => "адреса возврата",
+                "ip_allow" => "разрешённые адреса IP",
+                _ => "ключи",
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let when = crate::format::moscow_time(now);
-        let notice = |lang: propusk_core::Lang| match lang {
-            propusk_core::Lang::Ru => crate::notify::Content::text(
-                lang,
-                "Изменены настройки клиента OAuth",
-                format!(
-                    "Пропуск: {when} (МСК) в клиенте «{}» ({client_id}) организации {} изменено: {what}. \
+        let notice = crate::notify::Content::text(
+            propusk_core::Lang::Ru,
+            "Изменены настройки клиента OAuth",
+            format!(
+                "Пропуск: {when} (МСК) в клиенте «{}» ({client_id}) организации {} изменено: {what_ru}. \
                      Если вы этого не делали, проверьте клиента в кабинете организации.",
-                    r.name, acting.org_name
-                ),
+                r.name, acting.org_name
             ),
-            propusk_core::Lang::En => crate::notify::Content::text(
-                lang,
-                "OAuth client settings changed",
-                format!(
-                    "Propusk: at {when} (Moscow time) the client “{}” ({client_id}) of {} changed: {what}. \
-                     If it was not you, check the client in the organization's portal.",
-                    r.name, acting.org_name
-                ),
-            ),
-        };
+        );
         self.notify_org_admins(&mut tx, acting.org_id, &notice)
             .await?;
         tx.commit().await?;

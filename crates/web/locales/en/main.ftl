@@ -520,3 +520,5 @@ org-client-settings = Settings
 org-client-sector-hint = One per line. The redirect URIs' host cannot change: the users' identifiers (sub) depend on it.
 org-client-keys-hint = When changing keys, keep the old one in the set until the client has moved to the new one.
 org-client-save = Save
+partner-under-review = The organization's application is under review: a new one can be submitted once it is decided.
+org-client-changed-meanwhile = Someone else changed the client's settings while you were editing. The current settings are below; make your changes again.

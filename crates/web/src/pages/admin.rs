@@ -18,6 +18,7 @@ use crate::admin_access::{OPERATOR_COOKIE, Staff};
 use crate::cookies;
 use crate::csrf::{self, CsrfForm};
 use crate::error::WebError;
+use crate::session::ClientInfo;
 use crate::state::AppState as Web;
 
 #[derive(askama::Template)]
@@ -49,24 +50,28 @@ pub async fn login_form(ctx: PageCtx) -> Result<Response, WebError> {
 pub async fn login(
     State(state): State<Web>,
     ctx: PageCtx,
+    ClientInfo(client): ClientInfo,
+    headers: axum::http::HeaderMap,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let https = state.settings.is_https();
     let now = state.services.clock.now();
+    let name = cookies::name(OPERATOR_COOKIE, https);
+    let previous = cookies::read_hex(&headers, &name, 64);
     let (status, error, retry) = match state
         .services
-        .operator_sign_in(&form.login, &form.password, &form.code)
+        .operator_sign_in(
+            &form.login,
+            &form.password,
+            &form.code,
+            &client,
+            previous.as_deref(),
+        )
         .await
     {
         Ok(token) => {
             let mut res = Redirect::to("/admin").into_response();
-            cookies::set(
-                &mut res,
-                &cookies::name(OPERATOR_COOKIE, https),
-                &token,
-                None,
-                https,
-            );
+            cookies::set_strict(&mut res, &name, &token, https);
             csrf::rotate(&mut res, https);
             return Ok(res);
         }
@@ -75,7 +80,7 @@ pub async fn login(
             ctx.t.get("admin-login-wrong"),
             None,
         ),
-        Err(ServiceError::Locked { until }) => (
+        Err(ServiceError::Locked { until } | ServiceError::RateLimited { retry_at: until }) => (
             StatusCode::TOO_MANY_REQUESTS,
             ctx.t.get_arg("login-locked", "time", moscow_time(until)),
             Some((until - now).whole_seconds().max(1)),

@@ -134,6 +134,12 @@ pub async fn update(
             let error = first_problem(&p, ctx.t.lang);
             page(&state, ctx, &acting, &client_id, Some(&form), error, None).await
         }
+        Err(ServiceError::Conflict) => {
+            let error = Some(ctx.t.get("org-client-changed-meanwhile"));
+            let mut res = page(&state, ctx, &acting, &client_id, None, error, None).await?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            Ok(res)
+        }
         Err(e) => Err(service_error(e)),
     }
 }

@@ -193,6 +193,12 @@ pub async fn apply(
             let error = first_problem(&p, ctx.t.lang);
             page(&state, ctx, &acting, form, error, false).await
         }
+        Err(ServiceError::Conflict) => {
+            let error = Some(ctx.t.get("partner-under-review"));
+            let mut res = page(&state, ctx, &acting, form, error, false).await?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            Ok(res)
+        }
         Err(e) => Err(service_error(e)),
     }
 }
