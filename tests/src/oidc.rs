@@ -222,33 +222,8 @@ pub async fn authorize_with_factor(
                 assert_eq!(res.status(), 303, "signed in");
                 let mut to = crate::bank::location(&res);
                 if to.starts_with("/login/factor") {
-                    let key = propusk_core::factor::TotpKey::from_base32(
-                        totp_key.expect("a second factor is asked for"),
-                    )
-                    .unwrap();
-                    let page = browser
-                        .get(app.url(&to))
-                        .send()
-                        .await
-                        .unwrap()
-                        .text()
-                        .await
-                        .unwrap();
-                    let csrf = crate::pages::csrf_of(&page);
-                    let code = key.code_at(time::OffsetDateTime::now_utc()).unwrap();
-                    let next = url_query(&app.url(&to), "next").unwrap_or_default();
-                    let res = browser
-                        .post(app.url("/login/factor"))
-                        .form(&[
-                            ("csrf", csrf.as_str()),
-                            ("code", code.as_str()),
-                            ("next", next.as_str()),
-                        ])
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(res.status(), 303, "factor accepted");
-                    to = crate::bank::location(&res);
+                    let key = totp_key.expect("a second factor is asked for");
+                    to = crate::pages::pass_factor(app, browser, &to, key).await;
                 }
                 url = app.url(&to);
             } else {

@@ -130,11 +130,21 @@ pub async fn sign_in_with_totp(
     let r = sign_in(app, http, login, password).await;
     assert_eq!(r.status(), 303, "the password is right");
     let to = crate::bank::location(&r);
-    if !to.starts_with("/login/factor") {
-        return;
+    if to.starts_with("/login/factor") {
+        pass_factor(app, http, &to, totp_key).await;
     }
+}
+
+/// At the factor step `to` (`/login/factor?next=…`): the TOTP code of
+/// `totp_key` now. Returns where the server sends the person next.
+pub async fn pass_factor(
+    app: &TestApp,
+    http: &reqwest::Client,
+    to: &str,
+    totp_key: &str,
+) -> String {
     let page = http
-        .get(app.url(&to))
+        .get(app.url(to))
         .send()
         .await
         .unwrap()
@@ -143,17 +153,19 @@ pub async fn sign_in_with_totp(
         .unwrap();
     let key = propusk_core::factor::TotpKey::from_base32(totp_key).unwrap();
     let code = key.code_at(time::OffsetDateTime::now_utc()).unwrap();
+    let next = crate::oidc::url_query(&app.url(to), "next").unwrap_or_default();
     let r = http
         .post(app.url("/login/factor"))
         .form(&[
             ("csrf", csrf_of(&page).as_str()),
             ("code", code.as_str()),
-            ("next", "/cabinet"),
+            ("next", next.as_str()),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303, "the code is accepted");
+    crate::bank::location(&r)
 }
 
 /// The value of a `Set-Cookie` named `name` in a response, if any.

@@ -159,15 +159,8 @@ impl Services {
         client: &Client,
         previous: Option<&str>,
     ) -> Result<String> {
+        self.check_address(client).await?;
         let now = self.clock.now();
-        let ip_index = self.vault.blind_index_hex("ip", &client.ip);
-        let recent =
-            signin::failures_from(&self.db, &ip_index, now - self.address_limit.window).await?;
-        if let Some(retry_at) = self.address_limit.check(now, &recent) {
-            self.record_only(&self.event(client, None, Outcome::RateLimited))
-                .await?;
-            return Err(ServiceError::RateLimited { retry_at });
-        }
         let normalized = normalize_login(login);
         let found = match &normalized {
             Some(l) => operators::by_login(&self.db, l).await?,

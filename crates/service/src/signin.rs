@@ -151,14 +151,9 @@ impl Services {
         }
     }
 
-    pub(crate) async fn record_only(&self, event: &EventRow) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        signin::record(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn sign_in(&self, login: &str, password: &str, client: &Client) -> Result<SignedIn> {
+    /// The per-address limit over all logins (citizens' and operators'):
+    /// `RateLimited`, recorded, when this address failed too often lately.
+    pub(crate) async fn check_address(&self, client: &Client) -> Result<()> {
         let now = self.clock.now();
         let ip_index = self.vault.blind_index_hex("ip", &client.ip);
         let recent =
@@ -168,6 +163,19 @@ impl Services {
                 .await?;
             return Err(ServiceError::RateLimited { retry_at });
         }
+        Ok(())
+    }
+
+    async fn record_only(&self, event: &EventRow) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        signin::record(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn sign_in(&self, login: &str, password: &str, client: &Client) -> Result<SignedIn> {
+        self.check_address(client).await?;
+        let now = self.clock.now();
 
         let parsed = Login::parse(login);
         let device = client.device_token.as_deref().map(device_hash);

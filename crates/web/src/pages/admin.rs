@@ -3,7 +3,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use propusk_service::ServiceError;
 use propusk_service::format::moscow_time;
@@ -83,7 +82,7 @@ pub async fn login(
         Err(ServiceError::Locked { until } | ServiceError::RateLimited { retry_at: until }) => (
             StatusCode::TOO_MANY_REQUESTS,
             ctx.t.get_arg("login-locked", "time", moscow_time(until)),
-            Some((until - now).whole_seconds().max(1)),
+            Some(until),
         ),
         Err(e) => return Err(service_error(e)),
     };
@@ -96,10 +95,8 @@ pub async fn login(
         })?,
     )
         .into_response();
-    if let Some(s) = retry
-        && let Ok(v) = s.to_string().parse()
-    {
-        res.headers_mut().insert(RETRY_AFTER, v);
+    if let Some(until) = retry {
+        super::retry_after(&mut res, until, now);
     }
     Ok(res)
 }

@@ -64,13 +64,8 @@ async fn pending(
     let begun = match state.services.begin_authorization(params, ip).await {
         Ok(b) => b,
         Err(ServiceError::RateLimited { retry_at }) => {
-            let secs = (retry_at - time::OffsetDateTime::now_utc())
-                .whole_seconds()
-                .max(1);
             let mut res = axum::http::StatusCode::TOO_MANY_REQUESTS.into_response();
-            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
+            super::retry_after(&mut res, retry_at, state.services.clock.now());
             return Ok(Err(res));
         }
         Err(e) => return Err(service_error(e)),

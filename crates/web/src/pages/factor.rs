@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use propusk_service::ServiceError;
 use propusk_service::factor::Enrolment;
@@ -90,7 +89,7 @@ pub async fn submit(
                     "time",
                     propusk_service::format::moscow_time(until),
                 ),
-                Some((until - now).whole_seconds().max(1)),
+                Some(until),
             ),
             Err(e) => return Err(service_error(e)),
         }
@@ -105,10 +104,8 @@ pub async fn submit(
         })?,
     )
         .into_response();
-    if let Some(s) = retry
-        && let Ok(v) = s.to_string().parse()
-    {
-        res.headers_mut().insert(RETRY_AFTER, v);
+    if let Some(until) = retry {
+        super::retry_after(&mut res, until, now);
     }
     Ok(res)
 }

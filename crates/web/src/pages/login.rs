@@ -2,7 +2,6 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Redirect, Response};
 use propusk_core::account::AccountStatus;
 use propusk_service::ServiceError;
@@ -128,10 +127,7 @@ pub async fn submit(
         Err(ServiceError::Locked { until })
         | Err(ServiceError::RateLimited { retry_at: until }) => {
             page.alert = Some(wait_text(&page.ctx, until));
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                Some((until - now).whole_seconds().max(1)),
-            )
+            (StatusCode::TOO_MANY_REQUESTS, Some(until))
         }
         Err(ServiceError::AccountUnavailable(AccountStatus::Blocked)) => {
             page.alert = Some(page.ctx.t.get("login-blocked"));
@@ -144,10 +140,8 @@ pub async fn submit(
         Err(e) => return Err(super::service_error(e)),
     };
     let mut res = (status, render(&page)?).into_response();
-    if let Some(seconds) = retry
-        && let Ok(v) = seconds.to_string().parse()
-    {
-        res.headers_mut().insert(RETRY_AFTER, v);
+    if let Some(until) = retry {
+        super::retry_after(&mut res, until, now);
     }
     Ok(res)
 }

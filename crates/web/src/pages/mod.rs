@@ -220,6 +220,15 @@ pub fn first_problem(problems: &[propusk_service::FieldProblem], lang: Lang) -> 
     problems.first().map(|p| p.message(lang).to_owned())
 }
 
+/// `Retry-After` on a refusal that lasts until `until`: whole seconds, at
+/// least one.
+pub fn retry_after(res: &mut Response, until: time::OffsetDateTime, now: time::OffsetDateTime) {
+    let seconds = (until - now).whole_seconds().max(1);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+}
+
 pub fn render(page: &impl Template) -> Result<Response, WebError> {
     Ok(Html(page.render()?).into_response())
 }
