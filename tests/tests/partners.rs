@@ -137,6 +137,32 @@ async fn audit_actions(url: &str) -> Vec<String> {
     }
 }
 
+/// The details of the audit events with this action and subject.
+async fn audit_details(url: &str, action: &str, subject: &str) -> Vec<Value> {
+    const SQL: &str =
+        "SELECT details FROM audit_events WHERE action = $1 AND subject = $2 ORDER BY seq";
+    let rows: Vec<String> = if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(SQL)
+            .bind(action)
+            .bind(subject)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(SQL)
+            .bind(action)
+            .bind(subject)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    rows.iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
 both_backends! {
     async fn a_partner_applies_an_operator_decides_and_clients_follow(tdb: TestDb) {
         let url = tdb.url.clone();
@@ -306,7 +332,24 @@ both_backends! {
         let r = admin.post(&app, &cpath, &cpath, &f).await;
         assert_eq!(location(&r), format!("{cpath}?saved=ip_allow,keys"));
         assert_eq!(client_credentials(&app, &production, &key).await.0, 401, "the old key");
+        assert_eq!(client_credentials(&app, &production, &key).await.0, 401, "the old key again");
         assert_eq!(client_credentials(&app, &production, &new_key).await.0, 200, "the new key");
+
+        // Refusals reach the audit log counted, not one event each.
+        let subject = format!("oauth_client:{production}");
+        let mut failed = Vec::new();
+        for _ in 0..50 {
+            failed = audit_details(&url, "oauth.request_failed", &subject).await;
+            let keys: u64 = failed.iter().filter(|d| d["error"] == "invalid_client").map(|d| d["count"].as_u64().unwrap()).sum();
+            if keys >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let by_key: Vec<&Value> = failed.iter().filter(|d| d["error"] == "invalid_client").collect();
+        assert_eq!(by_key.iter().map(|d| d["count"].as_u64().unwrap()).sum::<u64>(), 2, "{failed:?}");
+        assert_eq!(by_key[0]["endpoint"], "client_authentication");
+        assert!(failed.iter().any(|d| d["error"] == "access_denied"), "the refused address too: {failed:?}");
 
         // A second application, rejected with a reason the organization sees.
         let r = admin.post(&app, "/org/partner", "/org/partner/apply", &good).await;

@@ -47,8 +47,40 @@ fn client_err(why: &str) -> ServiceError {
 
 impl Services {
     /// The authenticated client, or `invalid_client`; a known client calling
-    /// from outside its IP allow-list gets `access_denied`.
+    /// from outside its IP allow-list gets `access_denied`. Refusals are
+    /// counted for the audit log (`failures`) under the client they name,
+    /// if it exists.
     pub async fn authenticate_client(&self, c: &Credentials, ip: IpAddr) -> Result<Arc<Client>> {
+        let result = self.authenticate(c, ip).await;
+        if let Err(ServiceError::OAuth(e)) = &result {
+            let named = c
+                .basic
+                .as_ref()
+                .map(|b| b.0.clone())
+                .or_else(|| c.client_id.clone())
+                .or_else(|| {
+                    c.assertion.as_deref().and_then(|t| {
+                        Compact::parse(t)
+                            .ok()
+                            .and_then(|j| j.claim_str("iss").map(str::to_owned))
+                    })
+                });
+            let known = match named {
+                Some(id) => self.client(&id).await.ok().flatten().map(|c| c.id.clone()),
+                None => None,
+            };
+            self.oauth.failures.note(
+                &self.db,
+                &self.clock,
+                "client_authentication",
+                known.as_deref(),
+                e,
+            );
+        }
+        result
+    }
+
+    async fn authenticate(&self, c: &Credentials, ip: IpAddr) -> Result<Arc<Client>> {
         let methods = [
             c.basic.is_some(),
             c.client_secret.is_some(),

@@ -15,6 +15,7 @@ mod claims;
 pub mod client_auth;
 pub mod clients;
 mod dpop;
+pub mod failures;
 pub mod logout;
 pub mod partner;
 pub mod portal;
@@ -57,6 +58,8 @@ pub struct OAuthCache {
     /// Direct (not pushed) authorization requests per address and minute:
     /// each is stored, and nothing else bounds who may ask.
     direct: Mutex<HashMap<std::net::IpAddr, (i64, u32)>>,
+    /// Refused requests, counted for the audit log.
+    failures: failures::Failures,
 }
 
 impl Default for OAuthCache {
@@ -67,6 +70,7 @@ impl Default for OAuthCache {
             jwks: Mutex::default(),
             rates: rate::RateLimits::default(),
             direct: Mutex::default(),
+            failures: failures::Failures::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(5))

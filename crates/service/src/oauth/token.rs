@@ -46,6 +46,21 @@ impl Services {
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
     ) -> Result<TokenResponse> {
+        let result = self.grant(client, params, dpop).await;
+        if let Err(ServiceError::OAuth(e)) = &result {
+            self.oauth
+                .failures
+                .note(&self.db, &self.clock, "token", Some(&client.id), e);
+        }
+        result
+    }
+
+    async fn grant(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<TokenResponse> {
         if client.profile == Profile::Fapi2 && dpop.is_none() {
             // FAPI 2.0 §5.3.2.1-4: sender-constrained tokens only.
             return Err(OAuthError::new(
