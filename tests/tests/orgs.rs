@@ -193,6 +193,7 @@ both_backends! {
             // Another organization's client is no different from none.
             ("GET", "/org/clients/demo-bank", vec![], [404, 403, 403, 403]),
             ("POST", "/org/clients/demo-bank", vec![("redirect_uris", "https://bank.example/cb".into())], [404, 403, 403, 403]),
+            ("POST", "/org/clients/demo-bank/disable", vec![], [404, 403, 403, 403]),
         ];
         for (method, path, form, expected) in &checks {
             for (i, (role, p)) in by_role.iter().enumerate() {

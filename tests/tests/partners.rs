@@ -116,14 +116,46 @@ async fn client_credentials(
     key: &propusk_oidc::SigningKey,
 ) -> (u16, Value) {
     let dpop = propusk_oidc::SigningKey::generate(Alg::EdDsa).unwrap();
+    client_credentials_bound(app, client_id, key, &dpop).await
+}
+
+/// The same, bound to `dpop`.
+async fn client_credentials_bound(
+    app: &TestApp,
+    client_id: &str,
+    key: &propusk_oidc::SigningKey,
+    dpop: &propusk_oidc::SigningKey,
+) -> (u16, Value) {
     let form = [
         ("grant_type", "client_credentials".to_owned()),
         ("client_id", client_id.to_owned()),
         ("client_assertion_type", ASSERTION_TYPE.to_owned()),
         ("client_assertion", assertion(key, client_id, &app.base)),
     ];
-    let (status, _, body) = post_dpop(app, "/oauth/token", &form, Some(&dpop)).await;
+    let (status, _, body) = post_dpop(app, "/oauth/token", &form, Some(dpop)).await;
     (status, body)
+}
+
+/// UserInfo with a DPoP-bound access token: the status and the challenge.
+async fn userinfo(app: &TestApp, at: &str, dpop: &propusk_oidc::SigningKey) -> (u16, String) {
+    let url = app.url("/oauth/userinfo");
+    let r = client()
+        .get(&url)
+        .header("authorization", format!("DPoP {at}"))
+        .header(
+            "dpop",
+            propusk_e2e::oidc::proof(dpop, "GET", &url, None, Some(at)),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let www = r
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, www)
 }
 
 async fn audit_actions(url: &str) -> Vec<String> {
@@ -335,20 +367,38 @@ both_backends! {
         assert_eq!(client_credentials(&app, &production, &key).await.0, 401, "the old key again");
         assert_eq!(client_credentials(&app, &production, &new_key).await.0, 200, "the new key");
 
+        // Disabled: no tokens, and those it holds stop working; enabled again.
+        let dpop = propusk_oidc::SigningKey::generate(Alg::EdDsa).unwrap();
+        let (_, body) = client_credentials_bound(&app, &production, &new_key, &dpop).await;
+        let at = body["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(userinfo(&app, &at, &dpop).await.0, 403, "alive, but no openid scope");
+        let r = admin.post(&app, &cpath, &format!("{cpath}/disable"), &[]).await;
+        assert_eq!(location(&r), format!("{cpath}?saved=state"));
+        assert!(admin.html(&app, &cpath).await.contains("отключён"));
+        assert_eq!(client_credentials(&app, &production, &new_key).await.0, 401, "a disabled client gets no tokens");
+        let (status, www) = userinfo(&app, &at, &dpop).await;
+        assert_eq!(status, 401, "its tokens stop working: {www}");
+        assert!(outbox(&app).await.contains("Клиент OAuth отключён"));
+        let r = admin.post(&app, &cpath, &format!("{cpath}/enable"), &[]).await;
+        assert_eq!(location(&r), format!("{cpath}?saved=state"));
+        assert_eq!(client_credentials(&app, &production, &new_key).await.0, 200, "enabled again");
+
         // Refusals reach the audit log counted, not one event each.
         let subject = format!("oauth_client:{production}");
+        let count = |failed: &[Value], reason: &str| -> u64 {
+            failed.iter().filter(|d| d["reason"].as_str().unwrap().contains(reason)).map(|d| d["count"].as_u64().unwrap()).sum()
+        };
         let mut failed = Vec::new();
         for _ in 0..50 {
             failed = audit_details(&url, "oauth.request_failed", &subject).await;
-            let keys: u64 = failed.iter().filter(|d| d["error"] == "invalid_client").map(|d| d["count"].as_u64().unwrap()).sum();
-            if keys >= 2 {
+            if count(&failed, "no registered key") >= 2 && count(&failed, "client is disabled") >= 1 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let by_key: Vec<&Value> = failed.iter().filter(|d| d["error"] == "invalid_client").collect();
-        assert_eq!(by_key.iter().map(|d| d["count"].as_u64().unwrap()).sum::<u64>(), 2, "{failed:?}");
-        assert_eq!(by_key[0]["endpoint"], "client_authentication");
+        assert_eq!(count(&failed, "no registered key"), 2, "the old key twice: {failed:?}");
+        assert_eq!(count(&failed, "client is disabled"), 1, "{failed:?}");
+        assert!(failed.iter().all(|d| d["endpoint"] == "client_authentication"));
         assert!(failed.iter().any(|d| d["error"] == "access_denied"), "the refused address too: {failed:?}");
 
         // A second application, rejected with a reason the organization sees.
@@ -377,7 +427,7 @@ both_backends! {
         assert_eq!(op.get(&app, "/admin").await.status(), 303);
 
         let actions = audit_actions(&url).await;
-        for a in ["operator.created", "operator.sign_in_failed", "operator.signed_in", "partner.application_submitted", "partner.application_viewed", "partner.application_approved", "partner.application_rejected", "oauth.client_updated", "operator.signed_out"] {
+        for a in ["oauth.client_disabled", "oauth.client_enabled", "operator.created", "operator.sign_in_failed", "operator.signed_in", "partner.application_submitted", "partner.application_viewed", "partner.application_approved", "partner.application_rejected", "oauth.client_updated", "operator.signed_out"] {
             assert!(actions.iter().any(|x| x == a), "{a} audited");
         }
         // The English page.

@@ -169,3 +169,24 @@ pub async fn set_settings(
     });
     Ok(n == 1)
 }
+
+/// Disables (`Some(at)`) or enables (`None`) a client; `false` if it was
+/// already so.
+pub async fn set_disabled(
+    tx: &mut Tx,
+    client_id: &str,
+    at: Option<OffsetDateTime>,
+) -> Result<bool> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE oauth_clients SET disabled_at = $2 WHERE client_id = $1 \
+             AND ((disabled_at IS NULL) <> ($2 IS NULL))",
+        )
+        .bind(client_id)
+        .bind(at.map(At))
+        .execute(conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}

@@ -193,6 +193,25 @@ pub async fn revoke_grants_of(
     Ok(n)
 }
 
+/// Revokes every active grant of a client (it was disabled); how many.
+pub async fn revoke_grants_of_client(
+    tx: &mut Tx,
+    client_id: &str,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let n = on_tx!(tx, conn => {
+        sqlx::query("UPDATE oauth_grants SET revoked_at = $2, revoke_reason = $3 WHERE client_id = $1 AND revoked_at IS NULL")
+            .bind(client_id)
+            .bind(At(now))
+            .bind(reason)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(n)
+}
+
 // ---- authorization codes
 
 #[derive(Debug, Clone, PartialEq, Eq)]

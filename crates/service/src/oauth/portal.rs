@@ -109,6 +109,7 @@ impl Services {
 #[derive(Debug, Clone)]
 pub struct ClientDetails {
     pub summary: ClientSummary,
+    pub disabled: bool,
     pub ip_allow: Vec<String>,
     /// Pretty-printed, for the form.
     pub jwks: Option<String>,
@@ -163,6 +164,7 @@ impl Services {
             .and_then(|v| serde_json::to_string_pretty(&v).ok());
         Ok(ClientDetails {
             summary: summary(&r),
+            disabled: r.disabled_at.is_some(),
             ip_allow: serde_json::from_str(&r.ip_allow).unwrap_or_default(),
             jwks,
             jwks_uri: r.jwks_uri.clone(),
@@ -316,6 +318,70 @@ impl Services {
         tx.commit().await?;
         self.oauth.forget_client(client_id);
         Ok(changed)
+    }
+}
+
+impl Services {
+    /// Stops a client at once, or lets it work again. Disabling also
+    /// revokes every grant of the client, so its refresh tokens and the
+    /// access tokens of people's grants stop working with it; its own
+    /// `client_credentials` tokens are refused while it is disabled.
+    pub async fn set_org_client_enabled(
+        &self,
+        acting: &Acting,
+        client_id: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        let r = self.own_client(acting, client_id).await?;
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        if !oauth_clients::set_disabled(&mut tx, client_id, (!enabled).then_some(now)).await? {
+            // Already so: nothing to do, nothing to tell.
+            return Ok(());
+        }
+        let revoked = if enabled {
+            0
+        } else {
+            propusk_store::oauth_grants::revoke_grants_of_client(
+                &mut tx,
+                client_id,
+                "client_disabled",
+                now,
+            )
+            .await?
+        };
+        let action = if enabled {
+            "oauth.client_enabled"
+        } else {
+            "oauth.client_disabled"
+        };
+        let event = NewEvent::new(Actor::citizen(acting.account_id), action)
+            .subject(format!("oauth_client:{client_id}"))
+            .details(serde_json::json!({ "grants_revoked": revoked }));
+        audit::append(&mut tx, now, &event).await?;
+        let when = crate::format::moscow_time(now);
+        let what = if enabled {
+            "снова включён"
+        } else {
+            "отключён: его токены больше не действуют"
+        };
+        let notice = crate::notify::Content::text(
+            propusk_core::Lang::Ru,
+            if enabled {
+                "Клиент OAuth включён"
+            } else {
+                "Клиент OAuth отключён"
+            },
+            format!(
+                "Пропуск: {when} (МСК) клиент «{}» ({client_id}) организации {} {what}.",
+                r.name, acting.org_name
+            ),
+        );
+        self.notify_org_admins(&mut tx, acting.org_id, &notice)
+            .await?;
+        tx.commit().await?;
+        self.oauth.forget_client(client_id);
+        Ok(())
     }
 }
 

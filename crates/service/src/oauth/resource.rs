@@ -86,10 +86,15 @@ impl Services {
         Ok(claims)
     }
 
-    /// Not revoked alone, and its grant (if any) not revoked.
+    /// Not revoked alone, its client not disabled, and its grant (if any)
+    /// not revoked.
     async fn token_alive(&self, claims: &AccessClaims) -> Result<bool> {
         if oauth_grants::is_revoked(&self.db, &claims.jti).await? {
             return Ok(false);
+        }
+        match self.client(&claims.client_id).await? {
+            Some(c) if !c.disabled => {}
+            _ => return Ok(false),
         }
         if let Some(gid) = &claims.gid {
             let id = Uuid::parse_str(gid).map_err(|_| invalid_token("malformed grant"))?;

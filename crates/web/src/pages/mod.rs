@@ -111,6 +111,11 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             "/org/clients/{client_id}",
             get(org_client::show).post(org_client::update),
         )
+        .route(
+            "/org/clients/{client_id}/disable",
+            post(org_client::disable),
+        )
+        .route("/org/clients/{client_id}/enable", post(org_client::enable))
         .route("/org/partner", get(org_partner::show))
         .route("/org/partner/apply", post(org_partner::apply))
         .route("/admin", get(admin::queue))

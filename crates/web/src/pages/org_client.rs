@@ -31,6 +31,7 @@ struct ClientPage {
     sector: String,
     created: String,
     secret: bool,
+    disabled: bool,
     redirect_uris: String,
     ip_allow: String,
     key_mode_uri: bool,
@@ -71,6 +72,7 @@ async fn page(
         sector: c.sector,
         created: moscow_time(c.summary.created_at),
         secret: c.secret,
+        disabled: c.disabled,
         redirect_uris: get("redirect_uris").unwrap_or_else(|| c.summary.redirect_uris.join("\n")),
         ip_allow: get("ip_allow").unwrap_or_else(|| c.ip_allow.join("\n")),
         key_mode_uri: match get("key_mode") {
@@ -142,4 +144,41 @@ pub async fn update(
         }
         Err(e) => Err(service_error(e)),
     }
+}
+
+/// `POST /org/clients/{client_id}/disable` and `/enable`.
+async fn set_enabled(
+    state: &AppState,
+    acting: &propusk_service::org::Acting,
+    client_id: &str,
+    enabled: bool,
+) -> Result<Response, WebError> {
+    state
+        .services
+        .set_org_client_enabled(acting, client_id, enabled)
+        .await
+        .map_err(service_error)?;
+    let target = format!(
+        "/org/clients/{}?saved=state",
+        crate::session::encode_query(client_id)
+    );
+    Ok(Redirect::to(&target).into_response())
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    OrgMember { acting, .. }: OrgMember<ManageClients>,
+    Path(client_id): Path<String>,
+    CsrfForm(_): CsrfForm<super::NoFields>,
+) -> Result<Response, WebError> {
+    set_enabled(&state, &acting, &client_id, false).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    OrgMember { acting, .. }: OrgMember<ManageClients>,
+    Path(client_id): Path<String>,
+    CsrfForm(_): CsrfForm<super::NoFields>,
+) -> Result<Response, WebError> {
+    set_enabled(&state, &acting, &client_id, true).await
 }
