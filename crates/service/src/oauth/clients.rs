@@ -289,6 +289,28 @@ fn parse_net(s: &str) -> Option<ipnet::IpNet> {
         .or_else(|| s.parse::<IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
+/// Keys pasted into a form: none when the field is blank, else a JSON
+/// document (the key rules are `check_new`'s).
+pub(crate) fn parse_jwks(text: Option<&str>) -> Result<Option<serde_json::Value>> {
+    match given(text) {
+        None => Ok(None),
+        Some(t) => serde_json::from_str(&t).map(Some).map_err(|_| {
+            bad(
+                "jwks",
+                "Ключи должны быть документом JWKS (JSON)",
+                "The keys must be a JWKS document (JSON)",
+            )
+        }),
+    }
+}
+
+/// A form field's text, trimmed; `None` when blank.
+pub(crate) fn given(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+}
+
 /// A new client's id: `pk_` and 22 random characters.
 pub(crate) fn new_client_id() -> Result<String> {
     Ok(format!("pk_{}", &random_token().map_err(internal)?[..22]))

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::clients::{CreatedClient, NewClient, new_client_id};
+use super::clients::{CreatedClient, NewClient, given, new_client_id, parse_jwks};
 use crate::admin::Operator;
 use crate::error::internal;
 use crate::notify::Content;
@@ -193,19 +193,6 @@ fn check_form(a: &Application) -> Result<(Contact, Vec<ScopeAsked>)> {
     ))
 }
 
-fn parse_jwks(text: Option<&str>) -> Result<Option<serde_json::Value>> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => serde_json::from_str(t).map(Some).map_err(|_| {
-            bad(
-                "jwks",
-                "Ключи должны быть документом JWKS (JSON)",
-                "The keys must be a JWKS document (JSON)",
-            )
-        }),
-    }
-}
-
 /// The production client an approved application becomes.
 fn client_of(org_id: Uuid, body: &Body, sandbox: bool) -> NewClient {
     NewClient {
@@ -282,12 +269,7 @@ impl Services {
             scopes,
             ip_allow: form.ip_allow.clone(),
             jwks: parse_jwks(form.jwks.as_deref())?,
-            jwks_uri: form
-                .jwks_uri
-                .as_deref()
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned),
+            jwks_uri: given(form.jwks_uri.as_deref()),
         };
         // Checked as the production client it would become, then made as
         // the sandbox one.

@@ -10,7 +10,7 @@ use propusk_oidc::Profile;
 use propusk_store::{audit, oauth_clients};
 use time::OffsetDateTime;
 
-use super::clients::{check_new, json_list};
+use super::clients::{check_new, given, json_list, parse_jwks};
 use super::{CreatedClient, NewClient};
 use crate::org::Acting;
 use crate::{Result, Services};
@@ -41,19 +41,10 @@ pub struct PortalClient {
 impl Services {
     pub async fn org_clients(&self, acting: &Acting) -> Result<Vec<ClientSummary>> {
         acting.require(Action::ManageClients)?;
-        let list = |s: &str| serde_json::from_str::<Vec<String>>(s).unwrap_or_default();
         Ok(oauth_clients::of_org(&self.db, acting.org_id)
             .await?
-            .into_iter()
-            .map(|r| ClientSummary {
-                redirect_uris: list(&r.redirect_uris),
-                scopes: list(&r.scopes),
-                client_id: r.client_id,
-                name: r.name,
-                profile: r.profile,
-                environment: r.environment,
-                created_at: r.created_at,
-            })
+            .iter()
+            .map(summary)
             .collect())
     }
 
@@ -65,26 +56,16 @@ impl Services {
         form: &PortalClient,
     ) -> Result<CreatedClient> {
         acting.require(Action::ManageClients)?;
-        let jwks = match (&form.profile, &form.jwks) {
-            (Profile::Fapi2, Some(text)) if !text.trim().is_empty() => {
-                Some(serde_json::from_str(text).map_err(|_| {
-                    crate::ServiceError::field(
-                        "jwks",
-                        "invalid",
-                        "Ключи должны быть документом JWKS (JSON)",
-                        "The keys must be a JWKS document (JSON)",
-                    )
-                })?)
-            }
-            (Profile::Fapi2, _) => {
-                return Err(crate::ServiceError::field(
+        let jwks = match form.profile {
+            Profile::Fapi2 => Some(parse_jwks(form.jwks.as_deref())?.ok_or_else(|| {
+                crate::ServiceError::field(
                     "jwks",
                     "required",
                     "Для профиля fapi2 нужны открытые ключи (JWKS)",
                     "A fapi2 client needs its public keys (JWKS)",
-                ));
-            }
-            (Profile::Oidc, _) => None,
+                )
+            })?),
+            Profile::Oidc => None,
         };
         let new = NewClient {
             org_id: acting.org_id,
@@ -188,29 +169,8 @@ impl Services {
         let profile =
             Profile::parse(&r.profile).ok_or_else(|| crate::error::internal("profile"))?;
         let sandbox = r.environment == "sandbox";
-        let field =
-            |f: &'static str, ru: &str, en: &str| crate::ServiceError::field(f, "invalid", ru, en);
-        let jwks = match change
-            .jwks
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            None => None,
-            Some(t) => Some(serde_json::from_str::<serde_json::Value>(t).map_err(|_| {
-                field(
-                    "jwks",
-                    "Ключи должны быть документом JWKS (JSON)",
-                    "The keys must be a JWKS document (JSON)",
-                )
-            })?),
-        };
-        let jwks_uri = change
-            .jwks_uri
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned);
+        let jwks = parse_jwks(change.jwks.as_deref())?;
+        let jwks_uri = given(change.jwks_uri.as_deref());
         let new = NewClient {
             org_id: r.org_id,
             name: r.name.clone(),
