@@ -8,7 +8,9 @@
 //!   verify and one signature (the refresh asks for a scope without
 //!   `openid`, so no ID token), plus the rotation's writes.
 //! - The bound: one P-256 verify plus one P-256 sign, timed on the server's
-//!   core (CPU 0) in the same run, alternating with the server phases.
+//!   core (CPU 0) in the same run: a quarter second after every second of
+//!   load, while the server idles, so that both figures see the same drift
+//!   of the host's speed (±25% within minutes on a shared machine).
 //!
 //! The server is pinned to CPU 0, the load generator to CPU 1. Closed loop
 //! with `PROPUSK_BENCH_CONCURRENCY` clients (16); latency percentiles over every request.
@@ -100,6 +102,76 @@ impl Bound {
         }
         (n, t0.elapsed())
     }
+}
+
+/// The bound on its own thread, pinned to CPU 0, run on request between
+/// rounds of load.
+struct BoundThread {
+    tx: std::sync::mpsc::Sender<(Duration, tokio::sync::oneshot::Sender<(u64, Duration)>)>,
+}
+
+impl BoundThread {
+    fn start(bound: Bound, pin: bool) -> BoundThread {
+        let (tx, rx) = std::sync::mpsc::channel::<(Duration, tokio::sync::oneshot::Sender<_>)>();
+        std::thread::spawn(move || {
+            if pin {
+                let _ = crate::pin_current_thread(0);
+            }
+            for (d, reply) in rx {
+                let _ = reply.send(bound.run(d));
+            }
+        });
+        BoundThread { tx }
+    }
+
+    async fn run(&self, d: Duration) -> (u64, Duration) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.tx.send((d, reply)).is_err() {
+            return (0, d);
+        }
+        answer.await.unwrap_or((0, d))
+    }
+}
+
+/// A scenario measured in rounds: a second of load, then a quarter second
+/// of the bound. Returns the load summed over the rounds and the bound's rate.
+#[allow(clippy::too_many_arguments)]
+async fn alternating(
+    http: &reqwest::Client,
+    url: &str,
+    auth: &Auth,
+    form: Forms,
+    secs: u64,
+    on_ok: OnOk,
+    bound: &BoundThread,
+) -> (Load, f64) {
+    let mut total = Load {
+        done: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+    };
+    let (mut bn, mut bt) = (0u64, Duration::ZERO);
+    for _ in 0..secs.max(1) {
+        let l = load(
+            http,
+            url,
+            auth,
+            form.clone(),
+            concurrency(),
+            Duration::from_secs(1),
+            on_ok.clone(),
+        )
+        .await;
+        total.done += l.done;
+        total.errors += l.errors;
+        total.elapsed += l.elapsed;
+        total.latencies.extend(l.latencies);
+        let (n, t) = bound.run(Duration::from_millis(250)).await;
+        bn += n;
+        bt += t;
+    }
+    (total, bn as f64 / bt.as_secs_f64().max(1e-9))
 }
 
 /// The form a client sends (by client number), and what it does with an answer.
@@ -379,27 +451,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .unwrap_or(1);
     let pinned = cpus >= 2;
 
-    // The bound first, on CPU 0, before anything else runs there.
-    let bound = Bound::new()?;
-    let (bn, bt) = std::thread::scope(|s| {
-        s.spawn(|| {
-            if pinned {
-                let _ = crate::pin_current_thread(0);
-            }
-            bound.run(Duration::from_secs(2))
-        })
-        .join()
-        .unwrap_or((0, Duration::from_secs(1)))
-    });
-    let bound_rate = bn as f64 / bt.as_secs_f64();
+    let bound = BoundThread::start(Bound::new()?, pinned);
     if pinned {
         crate::pin_current_thread(1)?;
     }
     let backend = if db.is_some() { "postgres" } else { "sqlite" };
-    println!(
-        "token_crypto_bound {bound_rate:.0} per_s (one P-256 verify + one P-256 sign, CPU 0, {:.0} µs)",
-        1e6 / bound_rate
-    );
 
     let server = crate::spawn_demo_with(bin, pinned.then_some(0), db.as_deref())?;
     let base = server.base.clone();
@@ -439,16 +495,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             noop.clone(),
         )
         .await;
-        let mut l = load(
-            &http,
-            &url,
-            &cc,
-            cc_form.clone(),
-            concurrency(),
-            Duration::from_secs(secs),
-            noop.clone(),
-        )
-        .await;
+        let (mut l, bound_rate) =
+            alternating(&http, &url, &cc, cc_form.clone(), secs, noop.clone(), &bound).await;
+        println!(
+            "token_crypto_bound {bound_rate:.0} per_s (one P-256 verify + one P-256 sign, CPU 0, {:.0} µs; timed between the rounds of the next line)",
+            1e6 / bound_rate
+        );
         report(
             &format!("token_client_credentials_{backend}"),
             &mut l,
@@ -475,16 +527,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 t[i] = new.to_owned();
             }
         });
-        let mut l = load(
-            &http,
-            &url,
-            &cc,
-            rt_form,
-            concurrency(),
-            Duration::from_secs(secs),
-            keep,
-        )
-        .await;
+        let (mut l, bound_rate) =
+            alternating(&http, &url, &cc, rt_form, secs, keep, &bound).await;
         report(
             &format!("token_refresh_rotated_{backend}"),
             &mut l,
@@ -522,16 +566,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 noop.clone(),
             )
             .await;
-            let mut l = load(
-                &http,
-                &url,
-                &peer_auth,
-                form,
-                concurrency(),
-                Duration::from_secs(secs),
-                noop,
-            )
-            .await;
+            let (mut l, bound_rate) =
+                alternating(&http, &url, &peer_auth, form, secs, noop, &bound).await;
             report(
                 "token_client_credentials_node_oidc_provider_in_memory",
                 &mut l,

@@ -2,7 +2,7 @@
 //! the database pool, served from our own router at `/metrics` (no second
 //! listener to secure).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -33,16 +33,36 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Where the router leaves the route it matched. The metrics layer wraps the
+/// router from outside (see `server::build_router`), where `MatchedPath` is
+/// not known yet; `note_route`, run inside the router, fills this in.
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<OnceLock<MatchedPath>>);
+
+/// Inside the router (a request mapper on every route): hands the matched
+/// route to `track`.
+pub fn note_route(req: Request) -> Request {
+    if let (Some(slot), Some(path)) = (
+        req.extensions().get::<RouteSlot>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
+        let _ = slot.0.set(path.clone());
+    }
+    req
+}
+
 /// Middleware: counts and times every request. Unrouted paths share one label
 /// so that scanners cannot blow up the number of series.
-pub async fn track(req: Request, next: Next) -> Response {
+pub async fn track(mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let slot = RouteSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let method = req.method().as_str().to_owned();
     let res = next.run(req).await;
+    let route = slot
+        .0
+        .get()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let status = res.status().as_u16().to_string();
     let elapsed = start.elapsed().as_secs_f64();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)

@@ -1,8 +1,9 @@
 //! Security headers on every response. A handler may set its own (a page that
 //! must be framed, say); these apply where it did not.
 
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
-use tower_http::set_header::SetResponseHeaderLayer;
+use axum::response::Response;
 
 /// No inline script or style anywhere: everything comes from our own origin.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -25,32 +26,40 @@ pub fn csp_with_form_targets(origins: &[String]) -> String {
     CSP.replace("form-action 'self'", &format!("form-action 'self'{extra}"))
 }
 
-pub fn layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    let mut out = vec![
-        set(header::CONTENT_SECURITY_POLICY, CSP),
-        set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        set(header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        set(header::X_FRAME_OPTIONS, "DENY"),
-        set(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        set(
-            HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=(), payment=()",
-        ),
-    ];
-    if https {
-        out.push(set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        ));
-    }
-    out
-}
+/// The headers every response carries unless its handler set its own (a
+/// page that posts to a partner widens `form-action`).
+const HEADERS: [(HeaderName, &str); 6] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
+];
 
-fn set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+/// Response mapper (`map_response_with_state`, the state says whether the
+/// public URL is https). One pass over the headers instead of a layer per
+/// header: every layer is a future polled on every request.
+pub async fn headers(State(https): State<bool>, mut res: Response) -> Response {
+    let h = res.headers_mut();
+    for (name, value) in HEADERS {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if https && !h.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    res
 }
 
 #[cfg(test)]
