@@ -10,7 +10,7 @@
 //! - The bound: one P-256 verify plus one P-256 sign, timed on the server's
 //!   core (CPU 0) in the same run: a quarter second after every second of
 //!   load, while the server idles, so that both figures see the same drift
-//!   of the host's speed (±25% within minutes on a shared machine).
+//!   of the host's speed (±15% within minutes on a shared machine).
 //!
 //! The server is pinned to CPU 0, the load generator to CPU 1. Closed loop
 //! with `PROPUSK_BENCH_CONCURRENCY` clients (16); latency percentiles over every request.
@@ -135,7 +135,6 @@ impl BoundThread {
 
 /// A scenario measured in rounds: a second of load, then a quarter second
 /// of the bound. Returns the load summed over the rounds and the bound's rate.
-#[allow(clippy::too_many_arguments)]
 async fn alternating(
     http: &reqwest::Client,
     url: &str,
@@ -145,12 +144,7 @@ async fn alternating(
     on_ok: OnOk,
     bound: &BoundThread,
 ) -> (Load, f64) {
-    let mut total = Load {
-        done: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-    };
+    let mut total = Load::default();
     let (mut bn, mut bt) = (0u64, Duration::ZERO);
     for _ in 0..secs.max(1) {
         let l = load(
@@ -178,6 +172,7 @@ async fn alternating(
 type Forms = Arc<dyn Fn(usize) -> Vec<(&'static str, String)> + Send + Sync>;
 type OnOk = Arc<dyn Fn(usize, &serde_json::Value) + Send + Sync>;
 
+#[derive(Default)]
 struct Load {
     done: u64,
     errors: u64,

@@ -528,8 +528,9 @@ async fn partner_banks(
     Ok((Some(Arc::new(banks)), Some((bank, listener))))
 }
 
-/// The whole HTTP surface with its layers. Layers listed later wrap earlier
-/// ones, so reading bottom-up gives the order a request meets them.
+/// The whole HTTP surface with its layers. In the `ServiceBuilder` the
+/// first layer listed is the outermost: reading top-down gives the order a
+/// request meets them.
 ///
 /// The common layers wrap the router once, from outside. Added with
 /// `Router::layer` they would wrap every route, and axum clones a route's
