@@ -1,5 +1,7 @@
 //! `token BIN SECONDS [DATABASE_URL] [--peer URL CLIENT_ID KEY_FILE]`: the
-//! token endpoint under load, beside its crypto bound, in one run.
+//! token endpoint under load, beside its crypto bound, in one run: Propusk
+//! on SQLite, then on PostgreSQL (when `DATABASE_URL` names an empty
+//! database), then the peer, and a table of all of them at the end.
 //!
 //! - `client_credentials` with `private_key_jwt` (ES256 assertion, ES256
 //!   JWT access token): per grant the server verifies one signature and
@@ -14,7 +16,7 @@
 //!
 //! The server is pinned to CPU 0, the load generator to CPU 1. Closed loop
 //! with `PROPUSK_BENCH_CONCURRENCY` clients (16); latency percentiles over every request.
-//! `--peer` runs the same client_credentials load against another provider
+//! `--peer` runs the same two loads against another provider
 //! (node-oidc-provider: `bench/peer/`), already running on CPU 0.
 
 use std::sync::Arc;
@@ -418,23 +420,256 @@ async fn refresh_token(base: &str, auth: &Auth) -> Result<String, String> {
         .ok_or_else(|| format!("no refresh token: {body}"))
 }
 
-fn report(name: &str, l: &mut Load, bound_rate: f64) {
+/// One scenario's figures against one system.
+struct Figure {
+    scenario: &'static str,
+    system: String,
+    rate: f64,
+    p99_ms: f64,
+    bound: f64,
+}
+
+/// Prints the scenario's line and keeps its figures for the table.
+fn report(scenario: &'static str, system: &str, l: &mut Load, bound_rate: f64) -> Figure {
     l.latencies.sort();
     let rate = l.done as f64 / l.elapsed.as_secs_f64();
+    let p99_ms = p(&l.latencies, 0.99);
     println!(
-        "{name} {rate:.0} per_s (p50 {:.2} ms, p99 {:.2} ms, errors {}; {:.0}% of the bound {bound_rate:.0}/s)",
+        "token_{scenario}_{system} {rate:.0} per_s (p50 {:.2} ms, p99 {p99_ms:.2} ms, errors {}; {:.0}% of the bound {bound_rate:.0}/s)",
         p(&l.latencies, 0.5),
-        p(&l.latencies, 0.99),
         l.errors,
         100.0 * rate / bound_rate
     );
+    Figure {
+        scenario,
+        system: system.to_owned(),
+        rate,
+        p99_ms,
+        bound: bound_rate,
+    }
+}
+
+const CLIENT_CREDENTIALS: &str = "client_credentials";
+const REFRESH: &str = "refresh_rotated";
+const PEER: &str = "node_oidc_provider_in_memory";
+
+/// The figures side by side: per scenario, each system's rate, p99 and
+/// share of the bound, and Propusk's ratio to the peer.
+fn table(figures: &[Figure]) {
+    let systems: Vec<&str> = ["sqlite", "postgres", PEER]
+        .into_iter()
+        .filter(|s| figures.iter().any(|f| f.system == *s))
+        .collect();
+    println!(
+        "token endpoint per core (server on CPU 0, load on CPU 1): grants/s, p99, share of the crypto bound"
+    );
+    let mut head = format!("{:<20}", "scenario");
+    for s in &systems {
+        head.push_str(&format!(" | {s:<30}"));
+    }
+    head.push_str(" | propusk / peer");
+    println!("{head}");
+    for scenario in [CLIENT_CREDENTIALS, REFRESH] {
+        let mut line = format!("{scenario:<20}");
+        let get = |system: &str| {
+            figures
+                .iter()
+                .find(|f| f.scenario == scenario && f.system == system)
+        };
+        for s in &systems {
+            let cell = get(s)
+                .map(|f| {
+                    format!(
+                        "{:>6.0}/s {:>6.2} ms {:>3.0}%",
+                        f.rate,
+                        f.p99_ms,
+                        100.0 * f.rate / f.bound
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            line.push_str(&format!(" | {cell:<30}"));
+        }
+        let ratios: Vec<String> = ["sqlite", "postgres"]
+            .into_iter()
+            .filter_map(|s| Some(format!("{:.1}×", get(s)?.rate / get(PEER)?.rate)))
+            .collect();
+        line.push_str(&format!(
+            " | {}",
+            if ratios.is_empty() {
+                "—".into()
+            } else {
+                ratios.join(" / ")
+            }
+        ));
+        println!("{line}");
+    }
+}
+
+/// The cc and refresh loads against one Propusk on `db` (SQLite if `None`).
+async fn propusk(
+    bin: &str,
+    secs: u64,
+    db: Option<&str>,
+    pinned: bool,
+    bound: &BoundThread,
+    figures: &mut Vec<Figure>,
+) -> Result<(), String> {
+    let system = if db.is_some() { "postgres" } else { "sqlite" };
+    let server = crate::spawn_demo_with(bin, pinned.then_some(0), db)?;
+    let base = server.base.clone();
+    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
+    let cc_id = register(bin, server.dir(), db, "oidc", &key)?;
+    let cc = Auth {
+        client_id: cc_id,
+        aud: base.clone(),
+        key: key.clone(),
+    };
+    let http = client()?;
+    let url = format!("{base}/oauth/token");
+    let (mut l, bound_rate) = granting(&http, &url, &cc, "fullname", secs, bound).await;
+    if figures.is_empty() {
+        println!(
+            "token_crypto_bound {bound_rate:.0} per_s (one P-256 verify + one P-256 sign, CPU 0, {:.0} µs; timed between the rounds of each line)",
+            1e6 / bound_rate
+        );
+    }
+    figures.push(report(CLIENT_CREDENTIALS, system, &mut l, bound_rate));
+
+    // Refresh: one grant per client, rotated on every use.
+    let mut tokens = Vec::new();
+    for _ in 0..concurrency() {
+        tokens.push(refresh_token(&base, &cc).await?);
+    }
+    let form = [("scope", "fullname")];
+    let (mut l, bound_rate) = refreshing(&http, &url, &cc, tokens, &form, secs, bound).await;
+    figures.push(report(REFRESH, system, &mut l, bound_rate));
+    if let Some(kib) = crate::rss_kib(server.pid) {
+        println!(
+            "token_server_rss_after_load_{system} {:.1} MB",
+            kib as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The `client_credentials` load for `scope`, after a second of warm-up.
+async fn granting(
+    http: &reqwest::Client,
+    url: &str,
+    auth: &Auth,
+    scope: &'static str,
+    secs: u64,
+    bound: &BoundThread,
+) -> (Load, f64) {
+    let form: Forms = Arc::new(move |_| {
+        vec![
+            ("grant_type", "client_credentials".to_owned()),
+            ("scope", scope.to_owned()),
+        ]
+    });
+    let noop: OnOk = Arc::new(|_, _| {});
+    let warm = Duration::from_secs(1);
+    load(
+        http,
+        url,
+        auth,
+        form.clone(),
+        concurrency(),
+        warm,
+        noop.clone(),
+    )
+    .await;
+    alternating(http, url, auth, form, secs, noop, bound).await
+}
+
+/// The refresh load: each client keeps its grant's newest refresh token.
+async fn refreshing(
+    http: &reqwest::Client,
+    url: &str,
+    auth: &Auth,
+    tokens: Vec<String>,
+    extra: &[(&'static str, &'static str)],
+    secs: u64,
+    bound: &BoundThread,
+) -> (Load, f64) {
+    let tokens = Arc::new(std::sync::Mutex::new(tokens));
+    let (t1, t2) = (tokens.clone(), tokens);
+    let extra: Vec<(&'static str, String)> =
+        extra.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    let form: Forms = Arc::new(move |i| {
+        let rt = t1.lock().map(|t| t[i].clone()).unwrap_or_default();
+        let mut f = vec![
+            ("grant_type", "refresh_token".to_owned()),
+            ("refresh_token", rt),
+        ];
+        f.extend(extra.iter().cloned());
+        f
+    });
+    let keep: OnOk = Arc::new(move |i, body| {
+        if let (Some(new), Ok(mut t)) = (body["refresh_token"].as_str(), t2.lock()) {
+            t[i] = new.to_owned();
+        }
+    });
+    alternating(http, url, auth, form, secs, keep, bound).await
+}
+
+/// The same loads against node-oidc-provider, already running on CPU 0.
+async fn peer(
+    peer_url: &str,
+    client_id: String,
+    key_file: &str,
+    secs: u64,
+    bound: &BoundThread,
+    figures: &mut Vec<Figure>,
+) -> Result<(), String> {
+    let pem = std::fs::read(key_file).map_err(|e| format!("{key_file}: {e}"))?;
+    let key = SigningKey::from_pkcs8(Alg::Es256, &pem).map_err(|e| e.to_string())?;
+    let auth = Auth {
+        client_id,
+        aud: peer_url.to_owned(),
+        key,
+    };
+    let http = client()?;
+    let url = format!("{peer_url}/token");
+    let (mut l, bound_rate) = granting(&http, &url, &auth, "api", secs, bound).await;
+    figures.push(report(CLIENT_CREDENTIALS, PEER, &mut l, bound_rate));
+
+    // Its refresh tokens are minted by the peer's bench-only endpoint.
+    let mut tokens = Vec::new();
+    for _ in 0..concurrency() {
+        let body: serde_json::Value = http
+            .post(format!("{peer_url}/bench/refresh-token"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        tokens.push(
+            body["refresh_token"]
+                .as_str()
+                .ok_or_else(|| format!("peer minted no refresh token: {body}"))?
+                .to_owned(),
+        );
+    }
+    let form = [("scope", "api")];
+    let (mut l, bound_rate) = refreshing(&http, &url, &auth, tokens, &form, secs, bound).await;
+    figures.push(report(REFRESH, PEER, &mut l, bound_rate));
+    Ok(())
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let bin = args.first().ok_or("token needs BIN")?;
     let secs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let db = args.get(2).filter(|a| !a.starts_with("--")).cloned();
-    let peer = args.iter().position(|a| a == "--peer").map(|i| {
+    let peer_args = args.iter().position(|a| a == "--peer").map(|i| {
         (
             args.get(i + 1).cloned(),
             args.get(i + 2).cloned(),
@@ -450,125 +685,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if pinned {
         crate::pin_current_thread(1)?;
     }
-    let backend = if db.is_some() { "postgres" } else { "sqlite" };
-
-    let server = crate::spawn_demo_with(bin, pinned.then_some(0), db.as_deref())?;
-    let base = server.base.clone();
-    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
-    let cc_id = register(bin, server.dir(), db.as_deref(), "oidc", &key)?;
-    let cc = Auth {
-        client_id: cc_id,
-        aud: base.clone(),
-        key: key.clone(),
-    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| e.to_string())?;
-        let url = format!("{base}/oauth/token");
-        let cc_form: Forms = Arc::new(|_| {
-            vec![
-                ("grant_type", "client_credentials".to_owned()),
-                ("scope", "fullname".to_owned()),
-            ]
-        });
-        let noop: OnOk = Arc::new(|_, _| {});
-        // Warm up.
-        load(
-            &http,
-            &url,
-            &cc,
-            cc_form.clone(),
-            concurrency(),
-            Duration::from_secs(1),
-            noop.clone(),
-        )
-        .await;
-        let (mut l, bound_rate) =
-            alternating(&http, &url, &cc, cc_form.clone(), secs, noop.clone(), &bound).await;
-        println!(
-            "token_crypto_bound {bound_rate:.0} per_s (one P-256 verify + one P-256 sign, CPU 0, {:.0} µs; timed between the rounds of the next line)",
-            1e6 / bound_rate
-        );
-        report(
-            &format!("token_client_credentials_{backend}"),
-            &mut l,
-            bound_rate,
-        );
-
-        // Refresh: one grant per client, rotated on every use.
-        let mut tokens = Vec::new();
-        for _ in 0..concurrency() {
-            tokens.push(refresh_token(&base, &cc).await?);
+        let mut figures = Vec::new();
+        propusk(bin, secs, None, pinned, &bound, &mut figures).await?;
+        if let Some(url) = &db {
+            propusk(bin, secs, Some(url), pinned, &bound, &mut figures).await?;
         }
-        let tokens = Arc::new(std::sync::Mutex::new(tokens));
-        let (t1, t2) = (tokens.clone(), tokens.clone());
-        let rt_form: Forms = Arc::new(move |i| {
-            let rt = t1.lock().map(|t| t[i].clone()).unwrap_or_default();
-            vec![
-                ("grant_type", "refresh_token".to_owned()),
-                ("refresh_token", rt),
-                ("scope", "fullname".to_owned()),
-            ]
-        });
-        let keep: OnOk = Arc::new(move |i, body| {
-            if let (Some(new), Ok(mut t)) = (body["refresh_token"].as_str(), t2.lock()) {
-                t[i] = new.to_owned();
-            }
-        });
-        let (mut l, bound_rate) =
-            alternating(&http, &url, &cc, rt_form, secs, keep, &bound).await;
-        report(
-            &format!("token_refresh_rotated_{backend}"),
-            &mut l,
-            bound_rate,
-        );
-        if let Some(kib) = crate::rss_kib(server.pid) {
-            println!(
-                "token_server_rss_after_load_{backend} {:.1} MB",
-                kib as f64 / 1024.0
-            );
+        if let Some((Some(url), Some(client_id), Some(key))) = peer_args {
+            peer(&url, client_id, &key, secs, &bound, &mut figures).await?;
         }
-
-        if let Some((Some(peer_url), Some(peer_client), Some(peer_key))) = peer.clone() {
-            let pem = std::fs::read(&peer_key).map_err(|e| format!("{peer_key}: {e}"))?;
-            let key = SigningKey::from_pkcs8(Alg::Es256, &pem).map_err(|e| e.to_string())?;
-            let peer_auth = Auth {
-                client_id: peer_client,
-                aud: peer_url.clone(),
-                key,
-            };
-            let url = format!("{peer_url}/token");
-            let form: Forms = Arc::new(|_| {
-                vec![
-                    ("grant_type", "client_credentials".to_owned()),
-                    ("scope", "api".to_owned()),
-                ]
-            });
-            load(
-                &http,
-                &url,
-                &peer_auth,
-                form.clone(),
-                concurrency(),
-                Duration::from_secs(1),
-                noop.clone(),
-            )
-            .await;
-            let (mut l, bound_rate) =
-                alternating(&http, &url, &peer_auth, form, secs, noop, &bound).await;
-            report(
-                "token_client_credentials_node_oidc_provider_in_memory",
-                &mut l,
-                bound_rate,
-            );
-        }
+        table(&figures);
         Ok::<(), String>(())
     })?;
     Ok(())

@@ -137,3 +137,38 @@ pub fn client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// One text column of `sql`'s rows, with `binds`, on either database.
+async fn texts(url: &str, sql: &'static str, binds: &[&str]) -> Vec<String> {
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(&pool).await.unwrap()
+    }
+}
+
+/// Every audit event's action, in order.
+pub async fn audit_actions(url: &str) -> Vec<String> {
+    texts(url, "SELECT action FROM audit_events ORDER BY seq", &[]).await
+}
+
+/// The details of the audit events with this action and subject.
+pub async fn audit_details(url: &str, action: &str, subject: &str) -> Vec<serde_json::Value> {
+    const SQL: &str =
+        "SELECT details FROM audit_events WHERE action = $1 AND subject = $2 ORDER BY seq";
+    texts(url, SQL, &[action, subject])
+        .await
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}

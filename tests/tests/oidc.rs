@@ -15,7 +15,7 @@ use propusk_e2e::oidc::{
     ASSERTION_TYPE, DpopHttp, assertion, authorize_as, client_key, create_client, new_client,
     post_dpop, proof, url_query,
 };
-use propusk_e2e::{TestApp, both_backends, client};
+use propusk_e2e::{TestApp, audit_actions, audit_details, both_backends, client};
 use propusk_oidc::{Alg, Profile};
 use serde_json::Value;
 
@@ -291,9 +291,13 @@ both_backends! {
             oidc.exchange_refresh_token(&RefreshToken::new(rt2.secret().clone())).unwrap().request_async(&http).await.is_err(),
             "the newest refresh token dies with the grant"
         );
+        let url = &app.db.as_ref().unwrap().url;
+        let actions = audit_actions(url).await;
+        let count = |a: &str| actions.iter().filter(|x| *x == a).count();
+        assert_eq!((count("oauth.refreshed"), count("oauth.refresh_reused")), (1, 1), "{actions:?}");
 
         // Remembered approval: a second sign-in skips the consent screen.
-        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, _, _) = oidc
             .authorize_url(openidconnect::AuthenticationFlow::<openidconnect::core::CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
             .add_scope(Scope::new("fullname".into()))
@@ -303,7 +307,23 @@ both_backends! {
         let stored = propusk_e2e::bank::location(&res);
         let res = browser.get(app.url(&stored)).send().await.unwrap();
         assert_eq!(res.status(), 303);
-        assert!(propusk_e2e::bank::location(&res).starts_with(REDIRECT), "no consent screen the second time");
+        let back = propusk_e2e::bank::location(&res);
+        assert!(back.starts_with(REDIRECT), "no consent screen the second time");
+
+        // Two uses of one refresh token at once (they may share a batch):
+        // one wins, the other is a reuse and revokes the grant, the winner's
+        // new token with it.
+        let code = url_query(&back, "code").unwrap();
+        let tokens = oidc.exchange_code(AuthorizationCode::new(code)).unwrap().set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+        let rt = tokens.refresh_token().unwrap().clone();
+        let (a, b) = tokio::join!(
+            oidc.exchange_refresh_token(&rt).unwrap().request_async(&http),
+            oidc.exchange_refresh_token(&rt).unwrap().request_async(&http),
+        );
+        let won: Vec<_> = [a, b].into_iter().filter_map(Result::ok).collect();
+        assert_eq!(won.len(), 1, "exactly one use of a rotated token succeeds");
+        let next = won[0].refresh_token().unwrap();
+        assert!(oidc.exchange_refresh_token(next).unwrap().request_async(&http).await.is_err(), "the grant is revoked");
         // «Доступ организаций» lists it; revoking forgets it.
         let page = browser.get(app.url("/cabinet/access")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("Тестовый банк"), "{page}");
@@ -328,6 +348,10 @@ both_backends! {
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["token_type"], "DPoP");
         assert!(body.get("refresh_token").is_none());
+        // Each token is audited (batched with others, committed before it is sent).
+        let subject = format!("oauth_client:{}", rp.client_id);
+        let issued = audit_details(&app.db.as_ref().unwrap().url, "oauth.token_issued", &subject).await;
+        assert_eq!(issued, vec![serde_json::json!({"dpop": true, "grant_type": "client_credentials", "scope": ""})]);
         // Without DPoP a fapi2 client gets nothing.
         let mut form = rp.auth(&app);
         form.push(("grant_type", "client_credentials".into()));

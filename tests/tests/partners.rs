@@ -10,7 +10,7 @@
 
 use propusk_e2e::oidc::{ASSERTION_TYPE, assertion, client_key, post_dpop};
 use propusk_e2e::pages::{csrf_of, sign_in, sign_in_with_totp};
-use propusk_e2e::{TestApp, both_backends, client};
+use propusk_e2e::{TestApp, audit_actions, audit_details, both_backends, client};
 use propusk_oidc::Alg;
 use serde_json::Value;
 
@@ -156,43 +156,6 @@ async fn userinfo(app: &TestApp, at: &str, dpop: &propusk_oidc::SigningKey) -> (
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     (status, www)
-}
-
-async fn audit_actions(url: &str) -> Vec<String> {
-    const SQL: &str = "SELECT action FROM audit_events ORDER BY seq";
-    if url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_scalar(SQL).fetch_all(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_scalar(SQL).fetch_all(&pool).await.unwrap()
-    }
-}
-
-/// The details of the audit events with this action and subject.
-async fn audit_details(url: &str, action: &str, subject: &str) -> Vec<Value> {
-    const SQL: &str =
-        "SELECT details FROM audit_events WHERE action = $1 AND subject = $2 ORDER BY seq";
-    let rows: Vec<String> = if url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_scalar(SQL)
-            .bind(action)
-            .bind(subject)
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_scalar(SQL)
-            .bind(action)
-            .bind(subject)
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-    };
-    rows.iter()
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect()
 }
 
 both_backends! {

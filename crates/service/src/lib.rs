@@ -27,6 +27,7 @@ pub mod demo;
 mod error;
 pub mod factor;
 pub mod format;
+pub mod group_commit;
 pub mod hashing;
 pub mod housekeeping;
 pub mod identity;
@@ -37,11 +38,11 @@ pub mod org;
 pub mod password;
 pub mod profile;
 pub mod registration;
-pub mod replay;
 pub mod sessions;
 pub mod signin;
 pub mod signing;
 mod sms_codes;
+pub mod writes;
 
 pub use error::{FieldProblem, ServiceError};
 
@@ -65,8 +66,9 @@ pub struct Services {
     pub banks: Option<Arc<confirm::PartnerBanks>>,
     /// The OpenID provider's per-node caches of keys and clients.
     pub oauth: Arc<oauth::OAuthCache>,
-    /// `seen_once` with group commit (client assertions, DPoP proofs).
-    pub replay: replay::Replay,
+    /// Small writes of concurrent requests, group-committed: replay
+    /// memory, refresh grants, token audit events.
+    pub writes: writes::SmallWrites,
 }
 
 impl Services {
@@ -117,7 +119,7 @@ impl Services {
             registries: None,
             banks: None,
             oauth: Arc::default(),
-            replay: replay::Replay::default(),
+            writes: writes::SmallWrites::default(),
         }
     }
 }

@@ -53,6 +53,79 @@ pub async fn append(tx: &mut Tx, at: OffsetDateTime, event: &NewEvent) -> Result
     Ok(sealed)
 }
 
+const CLAIM_HEAD_N: &str =
+    "UPDATE audit_head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq, last_hash";
+const SET_HEAD_HASH: &str = "UPDATE audit_head SET last_hash = $1 WHERE id = 1";
+
+/// Rows per multi-row insert: 9 parameters each, well under SQLite's limit.
+const INSERT_CHUNK: usize = 200;
+
+/// Appends many events within `tx` in a few statements, whatever their
+/// number: the head is claimed once for all of them, the rows go in
+/// multi-row inserts, and the head's hash is set last (so the order in
+/// which a database fires the per-row trigger does not matter).
+pub async fn append_many(tx: &mut Tx, events: &[(OffsetDateTime, NewEvent)]) -> Result<Vec<Event>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("batch size".into()))?;
+    let (last, prev_hex): (i64, String) =
+        on_tx!(tx, conn => sqlx::query_as(CLAIM_HEAD_N).bind(n).fetch_one(conn).await?);
+    let mut prev = (
+        last - n,
+        Hash::from_hex(&prev_hex).ok_or_else(|| StoreError::Corrupt("audit head hash".into()))?,
+    );
+    let mut sealed = Vec::with_capacity(events.len());
+    for (at, event) in events {
+        let e = Event::seal(prev, Uuid::now_v7(), *at, event);
+        prev = (e.seq, e.hash);
+        sealed.push(e);
+    }
+    for chunk in sealed.chunks(INSERT_CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO audit_events (seq, id, at, actor, action, subject, details, prev_hash, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 9;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for e in chunk {
+                q = q
+                    .bind(e.seq)
+                    .bind(e.id)
+                    .bind(At(e.at))
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.subject)
+                    .bind(&e.details)
+                    .bind(e.prev_hash.to_hex())
+                    .bind(e.hash.to_hex());
+            }
+            q.execute(conn).await?;
+        });
+    }
+    on_tx!(tx, conn => {
+        sqlx::query(SET_HEAD_HASH).bind(prev.1.to_hex()).execute(conn).await?;
+    });
+    Ok(sealed)
+}
+
 /// Appends one event in a transaction of its own: for events that record
 /// something outside the database (a start-up, a CLI action).
 pub async fn record(db: &Db, at: OffsetDateTime, event: &NewEvent) -> Result<Event> {

@@ -358,6 +358,101 @@ pub async fn use_refresh(
     })
 }
 
+/// The token's grant and whether the token is unused, in one read (the
+/// refresh grant checks both before it signs).
+pub async fn refresh_with_grant(db: &Db, token_hash: &str) -> Result<Option<(GrantRow, bool)>> {
+    const SQL: &str = "SELECT g.id, g.client_id, g.account_id, g.session_id, g.scope, g.dpop_jkt, \
+                       g.auth_time, g.acr, g.amr, g.created_at, g.expires_at, g.revoked_at, r.used_at \
+                       FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id \
+                       WHERE r.token_hash = $1";
+    type Row = (
+        Uuid,
+        String,
+        Uuid,
+        Option<Uuid>,
+        String,
+        Option<String>,
+        OffsetDateTime,
+        String,
+        String,
+        OffsetDateTime,
+        OffsetDateTime,
+        Option<OffsetDateTime>,
+        Option<OffsetDateTime>,
+    );
+    let row: Option<Row> = on_db!(db, pool => {
+        sqlx::query_as(SQL).bind(token_hash).fetch_optional(pool).await?
+    });
+    Ok(row.map(|t| {
+        let g = grant((t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9, t.10, t.11));
+        (g, t.12.is_none())
+    }))
+}
+
+/// The common case of many refreshes in one statement: of `hashes`, the
+/// tokens that are unused and whose grant is live, with their grant; with
+/// `rotate` they are now marked used. The others are left as they were;
+/// [`use_refresh`] then tells why. A hash given twice is taken once.
+pub async fn take_live_refreshes(
+    tx: &mut Tx,
+    hashes: &[&str],
+    rotate: bool,
+    now: OffsetDateTime,
+) -> Result<Vec<(String, Uuid)>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (0..hashes.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = if rotate {
+        format!(
+            "UPDATE oauth_refresh_tokens SET used_at = $1 \
+             WHERE token_hash IN ({list}) AND used_at IS NULL AND EXISTS (\
+             SELECT 1 FROM oauth_grants g WHERE g.id = oauth_refresh_tokens.grant_id \
+             AND g.revoked_at IS NULL AND g.expires_at > $1) RETURNING token_hash, grant_id"
+        )
+    } else {
+        format!(
+            "SELECT r.token_hash, r.grant_id FROM oauth_refresh_tokens r \
+             JOIN oauth_grants g ON g.id = r.grant_id \
+             WHERE r.token_hash IN ({list}) AND r.used_at IS NULL \
+             AND g.revoked_at IS NULL AND g.expires_at > $1"
+        )
+    };
+    let rows: Vec<(String, Uuid)> = on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(At(now));
+        for h in hashes {
+            q = q.bind(*h);
+        }
+        q.fetch_all(&mut *conn).await?
+    });
+    Ok(rows)
+}
+
+/// Adds many refresh tokens (rotation's successors) in one statement.
+pub async fn insert_refreshes(tx: &mut Tx, rows: &[(&str, Uuid, OffsetDateTime)]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values = (0..rows.len())
+        .map(|i| format!("(${}, ${}, ${}, NULL)", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO oauth_refresh_tokens (token_hash, grant_id, created_at, used_at) VALUES {values}"
+    );
+    on_tx!(tx, conn => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        for (h, g, at) in rows {
+            q = q.bind(*h).bind(*g).bind(At(*at));
+        }
+        q.execute(&mut *conn).await?;
+    });
+    Ok(())
+}
+
 /// The grant a refresh token belongs to, without using it.
 pub async fn refresh_grant(db: &Db, token_hash: &str) -> Result<Option<(Uuid, bool)>> {
     let row: Option<(Uuid, Option<OffsetDateTime>)> = on_db!(db, pool => {

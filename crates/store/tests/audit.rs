@@ -96,6 +96,26 @@ both_backends! {
         assert_eq!(recent[0].details, r#"{"i":24,"name":"Иванов","nested":{"a":1,"b":2}}"#);
     }
 
+    async fn batched_appends_keep_one_chain_with_single_ones(tdb: TestDb) {
+        let db = open(&tdb).await;
+        append_n(&db, 3).await;
+        // More than one multi-row insert's worth, then singles after it.
+        let batch: Vec<_> = (0..450).map(|i| (OffsetDateTime::now_utc(), event(i))).collect();
+        let mut tx = db.begin().await.unwrap();
+        let sealed = audit::append_many(&mut tx, &batch).await.unwrap();
+        assert!(audit::append_many(&mut tx, &[]).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+        assert_eq!(sealed.first().map(|e| e.seq), Some(4));
+        assert_eq!(sealed.last().map(|e| e.seq), Some(453));
+        append_n(&db, 2).await;
+        assert_eq!(audit::verify(&db).await.unwrap(), Verdict::Intact { events: 455 });
+        let (seq, hash) = audit::head(&db).await.unwrap();
+        assert_eq!(seq, 455);
+        let last = audit::recent_for_subject(&db, "subject-1", 1).await.unwrap();
+        assert_eq!(last[0].seq, 455);
+        assert_eq!(last[0].hash, hash);
+    }
+
     async fn rolled_back_change_leaves_no_event(tdb: TestDb) {
         let db = open(&tdb).await;
         append_n(&db, 2).await;

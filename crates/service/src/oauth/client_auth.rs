@@ -141,8 +141,8 @@ impl Services {
             let until = OffsetDateTime::from_unix_timestamp(checked.exp.max(now) + 60)
                 .map_err(crate::error::internal)?;
             let fresh = self
-                .replay
-                .remember(
+                .writes
+                .seen_once(
                     &self.db,
                     format!("client_assertion:{}", client.id),
                     checked.jti,

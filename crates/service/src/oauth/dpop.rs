@@ -53,8 +53,8 @@ impl Services {
         let until = OffsetDateTime::from_unix_timestamp(proof.remember_until())
             .map_err(crate::error::internal)?;
         let fresh = self
-            .replay
-            .remember(
+            .writes
+            .seen_once(
                 &self.db,
                 format!("dpop:{}", proof.jkt),
                 proof.jti.clone(),

@@ -20,6 +20,7 @@ pub mod logout;
 pub mod partner;
 pub mod portal;
 pub mod rate;
+pub(crate) mod refresh;
 pub mod resource;
 pub mod token;
 

@@ -10,7 +10,7 @@ use propusk_oidc::tokens::{
 };
 use propusk_oidc::{Alg, ErrorCode, OAuthError, Profile, pkce, scopes};
 use propusk_store::audit;
-use propusk_store::oauth_grants::{self, CodeUse, GrantRow, RefreshUse};
+use propusk_store::oauth_grants::{self, CodeUse, GrantRow};
 use serde::Serialize;
 
 use super::Client;
@@ -30,7 +30,7 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-fn grant_err(why: &str) -> ServiceError {
+pub(super) fn grant_err(why: &str) -> ServiceError {
     ServiceError::OAuth(OAuthError::grant(why.to_owned()))
 }
 
@@ -167,91 +167,6 @@ impl Services {
         Ok(response)
     }
 
-    async fn refresh_grant(
-        &self,
-        client: &Client,
-        params: &BTreeMap<String, String>,
-        dpop: Option<&Proof>,
-    ) -> Result<TokenResponse> {
-        let token = params
-            .get("refresh_token")
-            .ok_or_else(|| ServiceError::OAuth(OAuthError::request("refresh_token is required")))?;
-        // FAPI 2.0 §5.3.2.1-10: no rotation for fapi2; RFC 9700 §4.14.2:
-        // rotation with reuse detection for the others.
-        let rotate = client.profile == Profile::Oidc;
-        let now = self.clock.now();
-        let mut tx = self.db.begin().await?;
-        let grant_id = match oauth_grants::use_refresh(&mut tx, &token_hash(token), rotate, now)
-            .await?
-        {
-            RefreshUse::Ok(g) => g,
-            RefreshUse::Reused(g) => {
-                let grant = oauth_grants::get_grant_in(&mut tx, g).await?;
-                if grant.as_ref().is_some_and(|gr| gr.client_id == client.id) {
-                    oauth_grants::revoke_grant(&mut tx, g, "refresh_token_reused", now).await?;
-                    let event = NewEvent::new(Actor::client(&client.id), "oauth.refresh_reused")
-                        .subject(format!("oauth_grant:{g}"));
-                    audit::append(&mut tx, now, &event).await?;
-                    tx.commit().await?;
-                }
-                return Err(grant_err(
-                    "the refresh token was used before; the grant is revoked",
-                ));
-            }
-            RefreshUse::Unknown => return Err(grant_err("unknown refresh token")),
-        };
-        let grant = oauth_grants::get_grant_in(&mut tx, grant_id)
-            .await?
-            .ok_or_else(|| internal("refresh without grant"))?;
-        if grant.client_id != client.id {
-            return Err(grant_err("the refresh token was issued to another client"));
-        }
-        if grant.revoked_at.is_some() || grant.expires_at <= now {
-            return Err(grant_err("the grant is revoked or expired"));
-        }
-        if let Some(bound) = &grant.dpop_jkt
-            && dpop.map(|p| &p.jkt) != Some(bound)
-        {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidDpopProof,
-                "the DPoP key differs from the grant's",
-            )
-            .into());
-        }
-        let scope = match params.get("scope") {
-            None => grant.scope.clone(),
-            Some(s) => {
-                let asked = scopes::split(s);
-                let had = scopes::split(&grant.scope);
-                if asked.iter().any(|a| !had.contains(a)) {
-                    return Err(OAuthError::new(
-                        ErrorCode::InvalidScope,
-                        "scope exceeds the grant",
-                    )
-                    .into());
-                }
-                asked.join(" ")
-            }
-        };
-        let new_refresh = if rotate {
-            let r = random_token().map_err(internal)?;
-            oauth_grants::insert_refresh(&mut tx, &token_hash(&r), grant.id, now).await?;
-            Some(r)
-        } else {
-            None
-        };
-        let event = NewEvent::new(Actor::client(&client.id), "oauth.refreshed")
-            .subject(format!("oauth_grant:{}", grant.id))
-            .details(serde_json::json!({ "rotated": rotate }));
-        audit::append(&mut tx, now, &event).await?;
-        let openid = scopes::split(&scope).iter().any(|s| s == "openid");
-        let response = self
-            .tokens_for(client, &grant, &scope, new_refresh, openid, None)
-            .await?;
-        tx.commit().await?;
-        Ok(response)
-    }
-
     async fn client_credentials(
         &self,
         client: &Client,
@@ -279,6 +194,15 @@ impl Services {
             &scope,
             dpop.map(|p| p.jkt.clone()),
         )?;
+        // Sent only once its event is committed (batched with others').
+        let event = NewEvent::new(Actor::client(&client.id), "oauth.token_issued")
+            .subject(format!("oauth_client:{}", client.id))
+            .details(serde_json::json!({
+                "grant_type": "client_credentials",
+                "scope": scope,
+                "dpop": dpop.is_some(),
+            }));
+        self.writes.audit(&self.db, self.clock.now(), event).await?;
         Ok(TokenResponse {
             access_token,
             token_type: if dpop.is_some() { "DPoP" } else { "Bearer" },
@@ -321,7 +245,7 @@ impl Services {
     }
 
     /// The access token (and ID token) of a grant.
-    async fn tokens_for(
+    pub(super) async fn tokens_for(
         &self,
         client: &Client,
         grant: &GrantRow,
