@@ -274,14 +274,33 @@ both_backends! {
         let r = op.post(&app, &path, &format!("{path}/reject"), &[("reason", "нет")]).await;
         assert_eq!(r.status(), 422);
         assert!(r.text().await.unwrap().contains("Объясните причину отказа"));
-        let r = op.post(&app, &path, &format!("{path}/approve"), &[]).await;
+        // Approving: at least one of the scopes asked for; leaving one out
+        // needs a note for the organization.
+        let approve = format!("{path}/approve");
+        for (form, says) in [
+            (vec![], "Отметьте области данных"),
+            (vec![("scope_fullname", "on"), ("scope_snils", "on")], "Отметьте области данных"),
+            (vec![("scope_fullname", "on")], "почему одобрены не все области"),
+        ] {
+            let r = op.post(&app, &path, &approve, &form).await;
+            assert_eq!(r.status(), 422, "{says}");
+            let html = r.text().await.unwrap();
+            assert!(html.contains(says), "{says}: {html}");
+            assert_eq!(html.contains("id=\"grant-inn\" checked"), form.iter().any(|(k, _)| *k == "scope_inn"), "the ticks are kept");
+        }
+        let note = "ИНН не нужен для обращения по имени";
+        let r = op.post(&app, &path, &approve, &[("scope_fullname", "on"), ("note", note)]).await;
         assert_eq!(location(&r), path);
         let detail = op.html(&app, &path).await;
-        assert!(detail.contains("одобрена"), "{detail}");
+        assert!(detail.contains("одобрена") && detail.contains(note), "{detail}");
         let production = code_text(&detail, "production-client");
         let r = op.post(&app, &path, &format!("{path}/reject"), &[("reason", "Передумали после одобрения")]).await;
         assert_eq!(r.status(), 409, "decided once");
-        assert!(outbox(&app).await.contains(&format!("Промышленный клиент: {production}")));
+        let sent = outbox(&app).await;
+        assert!(sent.contains(&format!("Промышленный клиент: {production}")));
+        assert!(sent.contains(&format!("Не одобрены области: inn. Причина: {note}")), "{sent}");
+        let approved = audit_details(&url, "partner.application_approved", &format!("partner_application:{id}")).await;
+        assert_eq!(approved[0]["withheld"], serde_json::json!(["inn"]));
         let clients = admin.html(&app, "/org/clients").await;
         assert!(clients.contains(&production) && clients.contains("fapi2 · production"), "{clients}");
 
@@ -292,6 +311,8 @@ both_backends! {
         // Its administrators change it, under the rules.
         let cpath = format!("/org/clients/{production}");
         let page = admin.html(&app, &cpath).await;
+        let granted = page.split("Области доступа</dt><dd>").nth(1).and_then(|r| r.split("</dd>").next()).unwrap();
+        assert!(granted.contains("fullname") && !granted.contains("inn"), "only the approved scopes: {granted}");
         assert!(page.contains("192.0.2.0/24") && page.contains("bank.example"), "{page}");
         let change = |redirects: &'static str, ips: &'static str| -> Vec<(&'static str, String)> {
             vec![("redirect_uris", redirects.into()), ("ip_allow", ips.into()), ("key_mode", "jwks".into()), ("jwks", jwks.clone())]
@@ -539,6 +560,18 @@ async fn an_administrator_applies_and_an_operator_approves_in_the_browser() {
             wait_for_text(&c, "#contact", "Петров Пётр Петрович").await?;
             let shot = c.screenshot().await?;
             save(&shot, "admin-application");
+            // Every scope asked for is ticked to begin with.
+            let ticked = c
+                .find(Locator::Css("#approve-scopes input:checked"))
+                .await?;
+            ticked.is_selected().await?;
+            c.execute(
+                "document.getElementById('approve-scopes').scrollIntoView()",
+                vec![],
+            )
+            .await?;
+            let shot = c.screenshot().await?;
+            save(&shot, "admin-decision");
             c.find(Locator::Id("approve")).await?.click().await?;
             wait_for_text(&c, "main", "одобрена").await?;
             let production = c

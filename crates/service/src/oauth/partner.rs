@@ -381,13 +381,44 @@ impl Services {
         self.view(row, with_contact)
     }
 
-    /// Approves an application under review and issues its production client.
-    pub async fn approve_application(&self, operator: &Operator, id: Uuid) -> Result<String> {
+    /// Approves an application under review and issues its production
+    /// client with the `granted` scopes: all that were asked for, or some,
+    /// with a `note` for the organization saying why not the others.
+    pub async fn approve_application(
+        &self,
+        operator: &Operator,
+        id: Uuid,
+        granted: &[String],
+        note: &str,
+    ) -> Result<String> {
         let app = self.load_application(id, false).await?;
         if app.state != AppState::Submitted {
             return Err(ServiceError::Conflict);
         }
-        let new = client_of(app.org_id, &app.body, false);
+        let asked: Vec<&str> = app.body.scopes.iter().map(|s| s.scope.as_str()).collect();
+        if granted.is_empty() || granted.iter().any(|g| !asked.contains(&g.as_str())) {
+            return Err(bad(
+                "scopes",
+                "Отметьте области данных, которые одобряете (из запрошенных)",
+                "Tick the scopes you approve (of those asked for)",
+            ));
+        }
+        let withheld: Vec<&str> = asked
+            .iter()
+            .copied()
+            .filter(|a| !granted.iter().any(|g| g == a))
+            .collect();
+        let note = note.trim();
+        if !withheld.is_empty() && !REASON_CHARS.contains(&note.chars().count()) {
+            return Err(bad(
+                "note",
+                "Объясните, почему одобрены не все области (от 10 до 1000 символов)",
+                "Say why not every scope is approved (10 to 1000 characters)",
+            ));
+        }
+        let note = (!withheld.is_empty()).then_some(note);
+        let mut new = client_of(app.org_id, &app.body, false);
+        new.scopes.retain(|s| granted.contains(s));
         let prepared = self.prepare_client(new_client_id()?, &new).await?;
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
@@ -400,7 +431,7 @@ impl Services {
             AppState::Approved,
             operator.id,
             now,
-            None,
+            note,
             Some(&created.client_id),
         )
         .await?
@@ -409,14 +440,26 @@ impl Services {
         }
         let event = NewEvent::new(Actor::operator(operator.id), "partner.application_approved")
             .subject(format!("partner_application:{id}"))
-            .details(serde_json::json!({ "org_id": app.org_id, "client_id": created.client_id }));
+            .details(serde_json::json!({
+                "org_id": app.org_id,
+                "client_id": created.client_id,
+                "withheld": withheld,
+                "note": note,
+            }));
         audit::append(&mut tx, now, &event).await?;
         let client_id = created.client_id.clone();
+        let partly = match note {
+            Some(n) => format!(
+                " Не одобрены области: {}. Причина: {n}.",
+                withheld.join(", ")
+            ),
+            None => String::new(),
+        };
         let notice = Content::text(
             Lang::Ru,
             "Заявка на подключение одобрена",
             format!(
-                "Пропуск: заявка организации {} одобрена. Промышленный клиент: {client_id}. \
+                "Пропуск: заявка организации {} одобрена. Промышленный клиент: {client_id}.{partly} \
                      Его настройки — в кабинете организации, раздел «Клиенты OAuth».",
                 app.body.legal.short_name
             ),

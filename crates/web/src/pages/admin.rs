@@ -208,8 +208,20 @@ struct ApplicationPage {
     contact_email: String,
     head_name: String,
     open: bool,
+    /// The approval's scope boxes: name, what it holds, ticked.
+    boxes: Vec<(String, String, bool)>,
+    note: String,
     reason: String,
     error: Option<String>,
+}
+
+/// What the operator typed into a decision that was refused, shown again.
+#[derive(Default)]
+struct Draft {
+    /// Ticked scopes; `None`: all of them (the first showing).
+    granted: Option<Vec<String>>,
+    note: String,
+    reason: String,
 }
 
 async fn application_page(
@@ -217,7 +229,7 @@ async fn application_page(
     ctx: PageCtx,
     op: &propusk_service::admin::Operator,
     id: Uuid,
-    reason: String,
+    draft: Draft,
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
     let app: ApplicationView = state
@@ -236,16 +248,27 @@ async fn application_page(
         });
     let status = error.as_ref().map(|e| e.0);
     let error = error.map(|e| e.1);
+    let shown = lines(&ctx, &app);
+    let boxes = shown
+        .scopes
+        .iter()
+        .map(|s| {
+            let ticked = draft.granted.as_ref().is_none_or(|g| g.contains(&s.name));
+            (s.name.clone(), s.text.clone(), ticked)
+        })
+        .collect();
     let mut res = render(&ApplicationPage {
         open: app.state == AppState::Submitted,
-        app: lines(&ctx, &app),
+        app: shown,
         ctx,
         operator: op.login.clone(),
         contact_name: contact.name,
         contact_phone: contact.phone,
         contact_email: contact.email,
         head_name: contact.head_name,
-        reason,
+        boxes,
+        note: draft.note,
+        reason: draft.reason,
         error,
     })?;
     if let Some(status) = status {
@@ -272,21 +295,38 @@ pub async fn application(
     Staff(op): Staff,
     Path(id): Path<Uuid>,
 ) -> Result<Response, WebError> {
-    application_page(&state, ctx, &op, id, String::new(), None).await
+    application_page(&state, ctx, &op, id, Draft::default(), None).await
 }
 
+/// The approval form: a `scope_NAME` box per scope asked for, and a note
+/// when some are left unticked.
 pub async fn approve(
     State(state): State<Web>,
     ctx: PageCtx,
     Staff(op): Staff,
     Path(id): Path<Uuid>,
-    CsrfForm(_): CsrfForm<super::NoFields>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    match state.services.approve_application(&op, id).await {
+    let granted: Vec<String> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("scope_"))
+        .map(str::to_owned)
+        .collect();
+    let note = form.get("note").cloned().unwrap_or_default();
+    match state
+        .services
+        .approve_application(&op, id, &granted, &note)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/applications/{id}")).into_response()),
         Err(e) => {
             let why = refusal(&ctx, e)?;
-            application_page(&state, ctx, &op, id, String::new(), Some(why)).await
+            let draft = Draft {
+                granted: Some(granted),
+                note,
+                reason: String::new(),
+            };
+            application_page(&state, ctx, &op, id, draft, Some(why)).await
         }
     }
 }
@@ -312,7 +352,11 @@ pub async fn reject(
         Ok(()) => Ok(Redirect::to(&format!("/admin/applications/{id}")).into_response()),
         Err(e) => {
             let why = refusal(&ctx, e)?;
-            application_page(&state, ctx, &op, id, form.reason, Some(why)).await
+            let draft = Draft {
+                reason: form.reason,
+                ..Draft::default()
+            };
+            application_page(&state, ctx, &op, id, draft, Some(why)).await
         }
     }
 }
