@@ -464,6 +464,26 @@ both_backends! {
         propusk_web::disable_operator(&settings, "petrova").await.unwrap();
         assert_eq!(location(&petrova.get(&app, "/admin").await), "/admin/login");
         assert!(matches!(propusk_web::disable_operator(&settings, "nobody").await, Err(propusk_web::StartError::Invalid(_))));
+        let c = code(&made.totp_secret);
+        let r = Browser::new().post(&app, "/admin/login", "/admin/login", &[("login", "petrova"), ("password", "Strong-Passw0rd-2026"), ("code", &c)]).await;
+        assert_eq!(r.status(), 422, "disabled: no sign-in");
+
+        // `propusk admin reset`: a new password and key, enabled again.
+        for (login, password) in [("petrova", "123"), ("nobody", "Another-Passw0rd-2026")] {
+            let refused = propusk_web::reset_operator(&settings, login, password).await;
+            assert!(matches!(refused, Err(propusk_web::StartError::Invalid(_))), "{login}");
+        }
+        let reset = propusk_web::reset_operator(&settings, "Petrova", "Another-Passw0rd-2026").await.unwrap();
+        assert_ne!(reset.totp_secret, made.totp_secret, "a new key");
+        let back = Browser::new();
+        let c = code(&made.totp_secret);
+        let r = back.post(&app, "/admin/login", "/admin/login", &[("login", "petrova"), ("password", "Another-Passw0rd-2026"), ("code", &c)]).await;
+        assert_eq!(r.status(), 422, "the old key's codes are refused");
+        let c = code(&reset.totp_secret);
+        let r = back.post(&app, "/admin/login", "/admin/login", &[("login", "petrova"), ("password", "Another-Passw0rd-2026"), ("code", &c)]).await;
+        assert_eq!(location(&r), "/admin", "enabled, with the new password and key");
+        let actions = audit_actions(&app.db.as_ref().unwrap().url).await;
+        assert!(actions.iter().any(|a| a == "operator.reset"), "{actions:?}");
         app.shutdown().await;
     }
 }

@@ -98,6 +98,10 @@ pub enum AdminCommand {
     Create(AdminCreateArgs),
     /// Disable a portal operator: no more sign-ins, and every session of theirs ends now.
     Disable(AdminDisableArgs),
+    /// New credentials for a portal operator (a lost authenticator, or back after
+    /// being disabled): a new password, asked for as with create, and a new TOTP key
+    /// printed as JSON; the operator is enabled and every session of theirs ends.
+    Reset(AdminCreateArgs),
 }
 
 #[derive(Debug, Args, Clone)]

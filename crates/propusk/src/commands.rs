@@ -77,6 +77,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Client(ClientCommand::Create(args)) => client_create(&settings, &args).await,
             Command::Admin(AdminCommand::Create(args)) => admin_create(&settings, &args).await,
             Command::Admin(AdminCommand::Disable(args)) => admin_disable(&settings, &args).await,
+            Command::Admin(AdminCommand::Reset(args)) => admin_reset(&settings, &args).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
             Command::Validate(_) => exit::USAGE,
@@ -289,14 +290,35 @@ fn read_operator_password(from_stdin: bool) -> Result<String, String> {
 }
 
 async fn admin_create(settings: &Settings, a: &AdminCreateArgs) -> u8 {
+    operator_credentials("create", a, |password| async move {
+        propusk_web::create_operator(settings, &a.login, &password).await
+    })
+    .await
+}
+
+async fn admin_reset(settings: &Settings, a: &AdminCreateArgs) -> u8 {
+    operator_credentials("reset", a, |password| async move {
+        propusk_web::reset_operator(settings, &a.login, &password).await
+    })
+    .await
+}
+
+/// Reads the new password, runs `make`, prints the TOTP key as JSON.
+async fn operator_credentials<F, Fut>(what: &str, a: &AdminCreateArgs, make: F) -> u8
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<propusk_service::admin::NewOperator, propusk_web::StartError>,
+        >,
+{
     let password = match read_operator_password(a.password_stdin) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("propusk: admin create: {e}");
+            eprintln!("propusk: admin {what}: {e}");
             return exit::USAGE;
         }
     };
-    match propusk_web::create_operator(settings, &a.login, &password).await {
+    match make(password).await {
         Ok(made) => {
             println!(
                 "{}",
@@ -305,11 +327,11 @@ async fn admin_create(settings: &Settings, a: &AdminCreateArgs) -> u8 {
             exit::OK
         }
         Err(propusk_web::StartError::Invalid(e)) => {
-            eprintln!("propusk: admin create: {e}");
+            eprintln!("propusk: admin {what}: {e}");
             exit::USAGE
         }
         Err(e) => {
-            eprintln!("propusk: admin create: {e}");
+            eprintln!("propusk: admin {what}: {e}");
             exit::FAILED
         }
     }

@@ -91,21 +91,7 @@ impl Services {
         actor: Actor,
     ) -> Result<NewOperator> {
         let login = normalize_login(login).ok_or_else(login_problem)?;
-        let names = [login.as_str()];
-        if let Err(problems) = policy::check(
-            password,
-            &PersonalData {
-                names: &names,
-                ..PersonalData::default()
-            },
-        ) {
-            let first = problems[0];
-            return Err(ServiceError::Invalid(vec![crate::FieldProblem::new(
-                "password",
-                first.code(),
-                |lang| first.message(lang),
-            )]));
-        }
+        check_operator_password(&login, password)?;
         let hash = self.passwords.hash(password).await?;
         let id = Uuid::now_v7();
         let now = self.clock.now();
@@ -261,6 +247,46 @@ impl Services {
         Ok(())
     }
 
+    /// New credentials for an operator (who lost the authenticator, or was
+    /// disabled and may work again): a new password and TOTP key, enabled,
+    /// every session of theirs ended. Returns the key to show once.
+    pub async fn reset_operator(
+        &self,
+        login: &str,
+        password: &str,
+        actor: Actor,
+    ) -> Result<NewOperator> {
+        let login = normalize_login(login).ok_or_else(login_problem)?;
+        check_operator_password(&login, password)?;
+        let row = operators::by_login(&self.db, &login)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let key = TotpKey::generate(&mut OsRng);
+        let hash = self.passwords.hash(password).await?;
+        let sealed = self.vault.seal(
+            &mut OsRng,
+            key.as_bytes(),
+            format!("operator:{}", row.id).as_bytes(),
+        );
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let was_disabled = operators::reset(&mut tx, row.id, &hash, &sealed).await?;
+        let ended = operators::end_sessions_of(&mut tx, row.id, now).await?;
+        let event = NewEvent::new(actor, "operator.reset")
+            .subject(format!("operator:{}", row.id))
+            .details(serde_json::json!({ "was_disabled": was_disabled, "sessions_ended": ended }));
+        audit::append(&mut tx, now, &event).await?;
+        tx.commit().await?;
+        Ok(NewOperator {
+            id: row.id,
+            otpauth_url: key
+                .otpauth_url(&format!("operator:{login}"))
+                .map_err(internal)?,
+            totp_secret: key.base32_grouped(),
+            login,
+        })
+    }
+
     /// The operator a session cookie belongs to, while the session lives.
     pub async fn operator_session(&self, token: &str) -> Result<Option<Operator>> {
         if token.is_empty() || token.len() > 100 {
@@ -296,6 +322,26 @@ impl Services {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The password rules, with the login as the personal data not to reuse.
+fn check_operator_password(login: &str, password: &str) -> Result<()> {
+    let names = [login];
+    if let Err(problems) = policy::check(
+        password,
+        &PersonalData {
+            names: &names,
+            ..PersonalData::default()
+        },
+    ) {
+        let first = problems[0];
+        return Err(ServiceError::Invalid(vec![crate::FieldProblem::new(
+            "password",
+            first.code(),
+            |lang| first.message(lang),
+        )]));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -353,50 +353,57 @@ pub async fn create_operator(
 ) -> Result<propusk_service::admin::NewOperator, StartError> {
     let (db, services) = offline_services(settings).await?;
     let out = services
-        .create_operator(
-            login,
-            password,
-            propusk_core::audit::Actor::cli(
-                &std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-            ),
-        )
+        .create_operator(login, password, cli_actor())
         .await
-        .map_err(|e| match e {
-            propusk_service::ServiceError::Invalid(p) => StartError::Invalid(
-                p.iter()
-                    .map(|x| format!("{}: {}", x.field, x.en))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            other => StartError::Internal(other.to_string()),
-        });
+        .map_err(|e| cli_error(e, login));
     db.close().await;
     out
+}
+
+/// `propusk admin reset`: a new password and TOTP key, enabled again,
+/// every session ended.
+pub async fn reset_operator(
+    settings: &Settings,
+    login: &str,
+    password: &str,
+) -> Result<propusk_service::admin::NewOperator, StartError> {
+    let (db, services) = offline_services(settings).await?;
+    let out = services
+        .reset_operator(login, password, cli_actor())
+        .await
+        .map_err(|e| cli_error(e, login));
+    db.close().await;
+    out
+}
+
+/// Who acts from the command line.
+fn cli_actor() -> propusk_core::audit::Actor {
+    propusk_core::audit::Actor::cli(&std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+/// A service refusal as the operator commands report it.
+fn cli_error(e: propusk_service::ServiceError, login: &str) -> StartError {
+    match e {
+        propusk_service::ServiceError::NotFound => {
+            StartError::Invalid(format!("no operator with login {login}"))
+        }
+        propusk_service::ServiceError::Invalid(p) => StartError::Invalid(
+            p.iter()
+                .map(|x| format!("{}: {}", x.field, x.en))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => StartError::Internal(other.to_string()),
+    }
 }
 
 /// `propusk admin disable`: no more sign-ins, every session ended.
 pub async fn disable_operator(settings: &Settings, login: &str) -> Result<(), StartError> {
     let (db, services) = offline_services(settings).await?;
     let out = services
-        .disable_operator(
-            login,
-            propusk_core::audit::Actor::cli(
-                &std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-            ),
-        )
+        .disable_operator(login, cli_actor())
         .await
-        .map_err(|e| match e {
-            propusk_service::ServiceError::NotFound => {
-                StartError::Invalid(format!("no operator with login {login}"))
-            }
-            propusk_service::ServiceError::Invalid(p) => StartError::Invalid(
-                p.iter()
-                    .map(|x| x.en.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            other => StartError::Internal(other.to_string()),
-        });
+        .map_err(|e| cli_error(e, login));
     db.close().await;
     out
 }
