@@ -385,6 +385,13 @@ both_backends! {
         let _ = post_dpop(&app, "/oauth/token", &[("grant_type", "client_credentials".into()), ("client_assertion_type", ASSERTION_TYPE.into()), ("client_assertion", once.clone())], Some(&rp.dpop)).await;
         let (status, body) = send(once).await;
         assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "replayed jti");
+        // A refused grant spends its assertion too.
+        let spent = assertion(&rp.key, &rp.client_id, &app.base);
+        let refused = [("grant_type", "client_credentials".into()), ("scope", "openid".into()), ("client_assertion_type", ASSERTION_TYPE.into()), ("client_assertion", spent.clone())];
+        let (status, _, body) = post_dpop(&app, "/oauth/token", &refused, Some(&rp.dpop)).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")));
+        let (status, body) = send(spent).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "spent by the refusal");
         let b64 = |v: &Value| base64_url_encode(v.to_string().as_bytes());
         let claims = serde_json::json!({"iss": rp.client_id, "sub": rp.client_id, "aud": app.base, "exp": propusk_e2e::oidc::now() + 60, "jti": "x1"});
         for header in [serde_json::json!({"alg": "none"}), serde_json::json!({"alg": "HS256", "kid": rp.key.kid()})] {

@@ -3,9 +3,13 @@
 //! audit events with nothing else to write (each `client_credentials`
 //! token). One writer for all three kinds: on one core every transaction
 //! is a few round trips to the database's connection (on SQLite, a thread
-//! woken for each statement), so the fewer transactions the better, and
-//! a token request that writes twice (its assertion's `jti`, then its
-//! audit event) shares both transactions with other requests.
+//! woken for each statement), so the fewer transactions the better.
+//!
+//! A refresh or an audit event may carry the client assertion's `jti`
+//! ([`Once`]): the token endpoint checks the assertion, signs the tokens,
+//! and then spends the `jti` and records the grant in one write, taking
+//! effect only if the `jti` was fresh. So a token costs one wait for a
+//! batch, not two.
 //!
 //! In a batch the identifiers go in one statement, the refreshes in a few
 //! (`oauth::refresh::write_all`), and every audit event of the batch (the
@@ -19,57 +23,84 @@ use crate::group_commit::{Batch, GroupCommit};
 use crate::oauth::refresh::{RefreshOutcome, RefreshWrite};
 use crate::{Result, ServiceError};
 
+/// An identifier that may be used once: `id` in `scope` until `expires_at`.
+#[derive(Debug, Clone)]
+pub struct Once {
+    pub scope: String,
+    pub id: String,
+    pub expires_at: OffsetDateTime,
+    pub now: OffsetDateTime,
+}
+
 pub enum Write {
-    /// Fresh the first time `id` is seen in `scope` (until `expires_at`).
-    Seen {
-        scope: String,
-        id: String,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    },
-    Refresh(RefreshWrite),
-    Audit(OffsetDateTime, NewEvent),
+    Seen(Once),
+    /// A refresh, if its `Once` is fresh.
+    Refresh(Option<Once>, RefreshWrite),
+    /// An audit event, if its `Once` is fresh.
+    Audit(Option<Once>, OffsetDateTime, NewEvent),
 }
 
 pub enum Written {
     Seen(bool),
-    Refresh(RefreshOutcome),
-    Audit,
+    /// `None`: the `Once` was not fresh, nothing written.
+    Refresh(Option<RefreshOutcome>),
+    /// `false`: the `Once` was not fresh, nothing written.
+    Audit(bool),
 }
 
 pub struct Writes;
+
+impl Write {
+    fn once(&self) -> Option<&Once> {
+        match self {
+            Write::Seen(o) => Some(o),
+            Write::Refresh(o, _) | Write::Audit(o, _, _) => o.as_ref(),
+        }
+    }
+}
 
 impl Batch for Writes {
     type Item = Write;
     type Out = Written;
 
     async fn write(tx: &mut Tx, items: &[Write]) -> std::result::Result<Vec<Written>, StoreError> {
-        let mut out: Vec<Option<Written>> = (0..items.len()).map(|_| None).collect();
+        // The identifiers first: what depends on one happens only if it is fresh.
+        let mut fresh = vec![true; items.len()];
         let mut seen = Vec::new();
         let mut seen_at = Vec::new();
         let mut now = OffsetDateTime::UNIX_EPOCH;
+        for (i, once) in items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| Some((i, w.once()?)))
+        {
+            seen.push((once.scope.clone(), once.id.clone(), once.expires_at));
+            seen_at.push(i);
+            now = now.max(once.now);
+        }
+        if !seen.is_empty() {
+            let first = seen_once::remember_many(tx, &seen, now).await?;
+            for (i, f) in seen_at.into_iter().zip(first) {
+                fresh[i] = f;
+            }
+        }
+        let mut out: Vec<Option<Written>> = (0..items.len()).map(|_| None).collect();
         let mut events = Vec::new();
         let mut refreshes = Vec::new();
         let mut refresh_at = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item {
-                Write::Seen {
-                    scope,
-                    id,
-                    expires_at,
-                    now: at,
-                } => {
-                    seen.push((scope.clone(), id.clone(), *expires_at));
-                    seen_at.push(i);
-                    now = now.max(*at);
-                }
-                Write::Refresh(w) => {
+                Write::Seen(_) => out[i] = Some(Written::Seen(fresh[i])),
+                Write::Refresh(_, w) if fresh[i] => {
                     refreshes.push(w);
                     refresh_at.push(i);
                 }
-                Write::Audit(at, event) => {
-                    events.push((*at, event.clone()));
-                    out[i] = Some(Written::Audit);
+                Write::Refresh(..) => out[i] = Some(Written::Refresh(None)),
+                Write::Audit(_, at, event) => {
+                    if fresh[i] {
+                        events.push((*at, event.clone()));
+                    }
+                    out[i] = Some(Written::Audit(fresh[i]));
                 }
             }
         }
@@ -77,13 +108,7 @@ impl Batch for Writes {
             let written = crate::oauth::refresh::write_all(tx, &refreshes).await?;
             for ((i, w), (outcome, event)) in refresh_at.into_iter().zip(&refreshes).zip(written) {
                 events.extend(event.map(|e| (w.now, e)));
-                out[i] = Some(Written::Refresh(outcome));
-            }
-        }
-        if !seen.is_empty() {
-            let fresh = seen_once::remember_many(tx, &seen, now).await?;
-            for (i, f) in seen_at.into_iter().zip(fresh) {
-                out[i] = Some(Written::Seen(f));
+                out[i] = Some(Written::Refresh(Some(outcome)));
             }
         }
         audit::append_many(tx, &events).await?;
@@ -102,39 +127,39 @@ fn out_of_step() -> ServiceError {
 }
 
 impl SmallWrites {
-    /// `true` the first time `id` is seen in `scope` (until `expires_at`):
-    /// the replay memory every node shares.
-    pub async fn seen_once(
-        &self,
-        db: &Db,
-        scope: String,
-        id: String,
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<bool> {
-        let write = Write::Seen {
-            scope,
-            id,
-            expires_at,
-            now,
-        };
-        match self.0.submit(db, write).await? {
+    /// `true` the first time the identifier is seen in its scope: the
+    /// replay memory every node shares.
+    pub async fn seen_once(&self, db: &Db, once: Once) -> Result<bool> {
+        match self.0.submit(db, Write::Seen(once)).await? {
             Written::Seen(fresh) => Ok(fresh),
             _ => Err(out_of_step()),
         }
     }
 
-    pub(crate) async fn refresh(&self, db: &Db, w: RefreshWrite) -> Result<RefreshOutcome> {
-        match self.0.submit(db, Write::Refresh(w)).await? {
+    /// The refresh, if `once` (when given) is fresh; `None` if it was not.
+    pub(crate) async fn refresh(
+        &self,
+        db: &Db,
+        once: Option<Once>,
+        w: RefreshWrite,
+    ) -> Result<Option<RefreshOutcome>> {
+        match self.0.submit(db, Write::Refresh(once, w)).await? {
             Written::Refresh(outcome) => Ok(outcome),
             _ => Err(out_of_step()),
         }
     }
 
-    /// Appends `event`; returns once it is committed.
-    pub async fn audit(&self, db: &Db, at: OffsetDateTime, event: NewEvent) -> Result<()> {
-        match self.0.submit(db, Write::Audit(at, event)).await? {
-            Written::Audit => Ok(()),
+    /// Appends `event` if `once` (when given) is fresh; returns once it is
+    /// committed, `false` if `once` was not fresh.
+    pub async fn audit(
+        &self,
+        db: &Db,
+        once: Option<Once>,
+        at: OffsetDateTime,
+        event: NewEvent,
+    ) -> Result<bool> {
+        match self.0.submit(db, Write::Audit(once, at, event)).await? {
+            Written::Audit(fresh) => Ok(fresh),
             _ => Err(out_of_step()),
         }
     }

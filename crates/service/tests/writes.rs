@@ -8,9 +8,19 @@ mod common;
 
 use common::services;
 use propusk_core::audit::{Actor, NewEvent};
+use propusk_service::writes::Once;
 use propusk_store::audit::{self, Verdict};
 use propusk_testkit::both_backends;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
+
+fn once(scope: &str, id: &str, now: OffsetDateTime) -> Once {
+    Once {
+        scope: scope.into(),
+        id: id.into(),
+        expires_at: now + Duration::minutes(5),
+        now,
+    }
+}
 
 both_backends! {
     async fn concurrent_writes_are_each_answered_after_commit(tdb: TestDb) {
@@ -26,14 +36,12 @@ both_backends! {
             tasks.push(tokio::spawn(async move {
                 // Every id twice at once, and every third request an audit event.
                 let id = format!("jti-{}", i / 2);
-                let fresh = s
-                    .writes
-                    .seen_once(&s.db, "test".into(), id, now + Duration::minutes(5), now)
-                    .await
-                    .unwrap();
+                let fresh = s.writes.seen_once(&s.db, once("test", &id, now)).await.unwrap();
                 if i % 3 == 0 {
+                    // An event that depends on nothing; and one on a jti of its own.
                     let event = NewEvent::new(Actor::system(), "test.batched").subject(format!("n:{i}"));
-                    s.writes.audit(&s.db, now, event).await.unwrap();
+                    assert!(s.writes.audit(&s.db, None, now, event.clone()).await.unwrap());
+                    assert!(s.writes.audit(&s.db, Some(once("grant", &id, now)), now, event).await.unwrap());
                 }
                 fresh
             }));
@@ -44,9 +52,13 @@ both_backends! {
         }
         assert_eq!(fresh, 150, "each of the 150 ids is fresh exactly once");
         // Answered means committed: visible at once, in one intact chain.
-        assert_eq!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { events: before + 100 });
-        assert!(!s.writes.seen_once(&s.db, "test".into(), "jti-7".into(), now + Duration::minutes(5), now).await.unwrap());
-        assert!(s.writes.seen_once(&s.db, "other".into(), "jti-7".into(), now + Duration::minutes(5), now).await.unwrap(), "scopes apart");
+        assert_eq!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { events: before + 200 });
+        assert!(!s.writes.seen_once(&s.db, once("test", "jti-7", now)).await.unwrap());
+        assert!(s.writes.seen_once(&s.db, once("other", "jti-7", now)).await.unwrap(), "scopes apart");
+        // An event on a jti seen before is not written.
+        let event = NewEvent::new(Actor::system(), "test.replayed");
+        assert!(!s.writes.audit(&s.db, Some(once("grant", "jti-0", now)), now, event).await.unwrap());
+        assert_eq!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { events: before + 200 });
     }
 
     async fn a_failed_batch_fails_its_members_and_the_writer_goes_on(tdb: TestDb) {
@@ -62,12 +74,12 @@ both_backends! {
             }
         };
         exec("ALTER TABLE seen_once RENAME TO seen_once_away").await;
-        let failed = s.writes.seen_once(&s.db, "test".into(), "x".into(), now + Duration::minutes(5), now).await;
+        let failed = s.writes.seen_once(&s.db, once("test", "x", now)).await;
         assert!(failed.is_err(), "an error, not an answer");
         exec("ALTER TABLE seen_once_away RENAME TO seen_once").await;
-        assert!(s.writes.seen_once(&s.db, "test".into(), "x".into(), now + Duration::minutes(5), now).await.unwrap(), "nothing of the failed batch was kept");
+        assert!(s.writes.seen_once(&s.db, once("test", "x", now)).await.unwrap(), "nothing of the failed batch was kept");
         let event = NewEvent::new(Actor::system(), "test.after");
-        s.writes.audit(&s.db, now, event).await.unwrap();
+        assert!(s.writes.audit(&s.db, None, now, event).await.unwrap());
         assert!(matches!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { .. }));
     }
 }

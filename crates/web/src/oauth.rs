@@ -283,10 +283,20 @@ pub async fn token(
     // The proof first: a request turned away for a DPoP nonce must not
     // have spent its client assertion's jti (clients retry with the same).
     let proof = proof_of(&state, &r, TOKEN_PATH).await?;
-    let client = client_of(&state, &r).await?;
+    // The assertion's jti is spent by the grant's own write.
+    let creds = Credentials::from_params(&r.params, r.basic.clone());
+    let (client, once) = state
+        .services
+        .authenticate_client_once(&creds, r.ip)
+        .await
+        .map_err(|e| OAuthFailure {
+            error: oauth_error(e),
+            basic_used: r.basic.is_some(),
+            nonce: None,
+        })?;
     let out = state
         .services
-        .token(&client, &r.params, proof.as_ref())
+        .token(&client, &r.params, proof.as_ref(), once)
         .await
         .map_err(|e| OAuthFailure {
             error: oauth_error(e),

@@ -11,6 +11,7 @@ use propusk_oidc::{Compact, ErrorCode, OAuthError, Profile};
 use time::OffsetDateTime;
 
 use super::Client;
+use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
 
 /// What a request presented.
@@ -45,42 +46,87 @@ fn client_err(why: &str) -> ServiceError {
     ServiceError::OAuth(OAuthError::client(why.to_owned()))
 }
 
+pub(crate) fn replayed_assertion() -> ServiceError {
+    client_err("client assertion: jti was used before")
+}
+
 impl Services {
     /// The authenticated client, or `invalid_client`; a known client calling
     /// from outside its IP allow-list gets `access_denied`. Refusals are
     /// counted for the audit log (`failures`) under the client they name,
     /// if it exists.
     pub async fn authenticate_client(&self, c: &Credentials, ip: IpAddr) -> Result<Arc<Client>> {
-        let result = self.authenticate(c, ip).await;
+        let result = async {
+            let (client, once) = self.authenticate(c, ip).await?;
+            if let Some(once) = once {
+                self.spend_assertion(once).await?;
+            }
+            Ok(client)
+        }
+        .await;
         if let Err(ServiceError::OAuth(e)) = &result {
-            let named = c
-                .basic
-                .as_ref()
-                .map(|b| b.0.clone())
-                .or_else(|| c.client_id.clone())
-                .or_else(|| {
-                    c.assertion.as_deref().and_then(|t| {
-                        Compact::parse(t)
-                            .ok()
-                            .and_then(|j| j.claim_str("iss").map(str::to_owned))
-                    })
-                });
-            let known = match named {
-                Some(id) => self.client(&id).await.ok().flatten().map(|c| c.id.clone()),
-                None => None,
-            };
-            self.oauth.failures.note(
-                &self.db,
-                &self.clock,
-                "client_authentication",
-                known.as_deref(),
-                e,
-            );
+            self.note_client_failure(c, e).await;
         }
         result
     }
 
-    async fn authenticate(&self, c: &Credentials, ip: IpAddr) -> Result<Arc<Client>> {
+    /// The same for the token endpoint, with the client assertion's `jti`
+    /// back unspent: the grant spends it in its own write (one wait, not
+    /// two), and issues nothing if it was used before.
+    pub async fn authenticate_client_once(
+        &self,
+        c: &Credentials,
+        ip: IpAddr,
+    ) -> Result<(Arc<Client>, Option<Once>)> {
+        let result = self.authenticate(c, ip).await;
+        if let Err(ServiceError::OAuth(e)) = &result {
+            self.note_client_failure(c, e).await;
+        }
+        result
+    }
+
+    /// Remembers an assertion's `jti`; `invalid_client` if it was used before.
+    pub(crate) async fn spend_assertion(&self, once: Once) -> Result<()> {
+        if self.writes.seen_once(&self.db, once).await? {
+            Ok(())
+        } else {
+            Err(replayed_assertion())
+        }
+    }
+
+    async fn note_client_failure(&self, c: &Credentials, e: &OAuthError) {
+        let named = c
+            .basic
+            .as_ref()
+            .map(|b| b.0.clone())
+            .or_else(|| c.client_id.clone())
+            .or_else(|| {
+                c.assertion.as_deref().and_then(|t| {
+                    Compact::parse(t)
+                        .ok()
+                        .and_then(|j| j.claim_str("iss").map(str::to_owned))
+                })
+            });
+        let known = match named {
+            Some(id) => self.client(&id).await.ok().flatten().map(|c| c.id.clone()),
+            None => None,
+        };
+        self.oauth.failures.note(
+            &self.db,
+            &self.clock,
+            "client_authentication",
+            known.as_deref(),
+            e,
+        );
+    }
+
+    /// The client and, for `private_key_jwt`, its assertion's unspent `jti`.
+    /// A refusal after the assertion checked out spends the `jti` too.
+    async fn authenticate(
+        &self,
+        c: &Credentials,
+        ip: IpAddr,
+    ) -> Result<(Arc<Client>, Option<Once>)> {
         let methods = [
             c.basic.is_some(),
             c.client_secret.is_some(),
@@ -91,7 +137,7 @@ impl Services {
                 "more than one client authentication method",
             )));
         }
-        let client = if let Some((id, secret)) = &c.basic {
+        let (client, once) = if let Some((id, secret)) = &c.basic {
             if c.client_id.as_ref().is_some_and(|cid| cid != id) {
                 return Err(ServiceError::OAuth(OAuthError::request(
                     "client_id differs from the authenticated client",
@@ -109,7 +155,7 @@ impl Services {
             if !ok {
                 return Err(client_err("unknown client or wrong secret"));
             }
-            client
+            (client, None)
         } else if let Some(token) = &c.assertion {
             if c.assertion_type.as_deref() != Some(ASSERTION_TYPE) {
                 return Err(client_err("client_assertion_type must be jwt-bearer"));
@@ -140,20 +186,13 @@ impl Services {
             )?;
             let until = OffsetDateTime::from_unix_timestamp(checked.exp.max(now) + 60)
                 .map_err(crate::error::internal)?;
-            let fresh = self
-                .writes
-                .seen_once(
-                    &self.db,
-                    format!("client_assertion:{}", client.id),
-                    checked.jti,
-                    until,
-                    self.clock.now(),
-                )
-                .await?;
-            if !fresh {
-                return Err(client_err("client assertion: jti was used before"));
-            }
-            client
+            let once = Once {
+                scope: format!("client_assertion:{}", client.id),
+                id: checked.jti,
+                expires_at: until,
+                now: self.clock.now(),
+            };
+            (client, Some(once))
         } else if c.client_secret.is_some() {
             return Err(client_err(
                 "client_secret_post is not supported; use client_secret_basic or private_key_jwt",
@@ -161,17 +200,24 @@ impl Services {
         } else {
             return Err(client_err("client authentication is required"));
         };
-        if client.disabled {
-            return Err(client_err("client is disabled"));
-        }
-        if !client.ip_allowed(ip) {
-            return Err(ServiceError::OAuth(OAuthError::new(
+        let allowed = if client.disabled {
+            Err(client_err("client is disabled"))
+        } else if !client.ip_allowed(ip) {
+            Err(ServiceError::OAuth(OAuthError::new(
                 ErrorCode::AccessDenied,
                 "the client's IP allow-list does not include this address",
-            )));
+            )))
+        } else {
+            self.check_rate(&client)
+        };
+        match (allowed, once) {
+            (Ok(()), once) => Ok((client, once)),
+            (Err(e), Some(once)) => {
+                self.spend_assertion(once).await?;
+                Err(e)
+            }
+            (Err(e), None) => Err(e),
         }
-        self.check_rate(&client)?;
-        Ok(client)
     }
 }
 

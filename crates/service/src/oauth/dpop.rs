@@ -52,16 +52,13 @@ impl Services {
         };
         let until = OffsetDateTime::from_unix_timestamp(proof.remember_until())
             .map_err(crate::error::internal)?;
-        let fresh = self
-            .writes
-            .seen_once(
-                &self.db,
-                format!("dpop:{}", proof.jkt),
-                proof.jti.clone(),
-                until,
-                self.clock.now(),
-            )
-            .await?;
+        let once = crate::writes::Once {
+            scope: format!("dpop:{}", proof.jkt),
+            id: proof.jti.clone(),
+            expires_at: until,
+            now: self.clock.now(),
+        };
+        let fresh = self.writes.seen_once(&self.db, once).await?;
         if !fresh {
             return Err(ServiceError::OAuth(OAuthError::new(
                 propusk_oidc::ErrorCode::InvalidDpopProof,

@@ -21,8 +21,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Client;
+use super::client_auth::replayed_assertion;
 use super::token::{TokenResponse, grant_err};
 use crate::error::internal;
+use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
 
 /// One refresh to write.
@@ -125,7 +127,29 @@ impl Services {
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
+        once: Option<Once>,
     ) -> Result<TokenResponse> {
+        let (response, write) = match self.prepare_refresh(client, params, dpop).await {
+            Ok(prepared) => prepared,
+            Err(e) => return Err(self.spent_with(once, e).await),
+        };
+        match self.writes.refresh(&self.db, once, write).await? {
+            None => Err(replayed_assertion()),
+            Some(RefreshOutcome::Written) => response.ok_or_else(reused),
+            Some(RefreshOutcome::Reused) => Err(reused()),
+            Some(RefreshOutcome::Gone) => Err(grant_err("the grant is revoked or expired")),
+        }
+    }
+
+    /// Reads and checks the grant and signs its tokens; what to write. A
+    /// token used before comes back without a response: its write is the
+    /// reuse's (the grant revoked).
+    async fn prepare_refresh(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<(Option<TokenResponse>, RefreshWrite)> {
         let token = params
             .get("refresh_token")
             .ok_or_else(|| ServiceError::OAuth(OAuthError::request("refresh_token is required")))?;
@@ -145,9 +169,7 @@ impl Services {
             now,
         };
         if rotate && !unused {
-            // Reuse: the write revokes the grant if it is this client's.
-            self.writes.refresh(&self.db, write(None)).await?;
-            return Err(reused());
+            return Ok((None, write(None)));
         }
         if grant.client_id != client.id {
             return Err(grant_err("the refresh token was issued to another client"));
@@ -188,14 +210,6 @@ impl Services {
         let response = self
             .tokens_for(client, &grant, &scope, next.clone(), openid, None)
             .await?;
-        let outcome = self
-            .writes
-            .refresh(&self.db, write(next.as_deref().map(token_hash)))
-            .await?;
-        match outcome {
-            RefreshOutcome::Written => Ok(response),
-            RefreshOutcome::Reused => Err(reused()),
-            RefreshOutcome::Gone => Err(grant_err("the grant is revoked or expired")),
-        }
+        Ok((Some(response), write(next.as_deref().map(token_hash))))
     }
 }

@@ -14,7 +14,9 @@ use propusk_store::oauth_grants::{self, CodeUse, GrantRow};
 use serde::Serialize;
 
 use super::Client;
+use super::client_auth::replayed_assertion;
 use crate::error::internal;
+use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
 
 /// RFC 6749 §5.1.
@@ -39,14 +41,17 @@ pub const ACCESS_TOKEN_ALG: Alg = Alg::Es256;
 
 impl Services {
     /// One token request from an authenticated client. `dpop`: the checked
-    /// proof, if the request had one.
+    /// proof, if the request had one; `once`: the client assertion's `jti`,
+    /// not yet spent (`authenticate_client_once`): spent here whatever the
+    /// outcome, and nothing is issued if it was used before.
     pub async fn token(
         &self,
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
+        once: Option<Once>,
     ) -> Result<TokenResponse> {
-        let result = self.grant(client, params, dpop).await;
+        let result = self.grant(client, params, dpop, once).await;
         if let Err(ServiceError::OAuth(e)) = &result {
             self.oauth
                 .failures
@@ -60,8 +65,20 @@ impl Services {
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
+        once: Option<Once>,
     ) -> Result<TokenResponse> {
-        if client.profile == Profile::Fapi2 && dpop.is_none() {
+        let grant_type = params.get("grant_type").map(String::as_str);
+        let fapi_without_dpop = client.profile == Profile::Fapi2 && dpop.is_none();
+        let deferred = matches!(grant_type, Some("refresh_token" | "client_credentials"));
+        // The two hot grants spend the jti with their own write; the rest now.
+        let once = match once {
+            Some(o) if !deferred || fapi_without_dpop => {
+                self.spend_assertion(o).await?;
+                None
+            }
+            o => o,
+        };
+        if fapi_without_dpop {
             // FAPI 2.0 §5.3.2.1-4: sender-constrained tokens only.
             return Err(OAuthError::new(
                 ErrorCode::InvalidDpopProof,
@@ -69,10 +86,10 @@ impl Services {
             )
             .into());
         }
-        match params.get("grant_type").map(String::as_str) {
+        match grant_type {
             Some("authorization_code") => self.code_grant(client, params, dpop).await,
-            Some("refresh_token") => self.refresh_grant(client, params, dpop).await,
-            Some("client_credentials") => self.client_credentials(client, params, dpop).await,
+            Some("refresh_token") => self.refresh_grant(client, params, dpop, once).await,
+            Some("client_credentials") => self.client_credentials(client, params, dpop, once).await,
             Some(_) => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 "supported: authorization_code, refresh_token, client_credentials",
@@ -172,7 +189,40 @@ impl Services {
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
+        once: Option<Once>,
     ) -> Result<TokenResponse> {
+        let (response, event) = match self.client_token(client, params, dpop).await {
+            Ok(made) => made,
+            Err(e) => return Err(self.spent_with(once, e).await),
+        };
+        // Sent only once its event is committed (batched with others'), and
+        // only if the assertion's jti was fresh.
+        if !self
+            .writes
+            .audit(&self.db, once, self.clock.now(), event)
+            .await?
+        {
+            return Err(replayed_assertion());
+        }
+        Ok(response)
+    }
+
+    /// A refused grant still spends the assertion's `jti`; the error is
+    /// then the replay's if it was not fresh, or a failed write's.
+    pub(super) async fn spent_with(&self, once: Option<Once>, e: ServiceError) -> ServiceError {
+        match once {
+            Some(once) => self.spend_assertion(once).await.err().unwrap_or(e),
+            None => e,
+        }
+    }
+
+    /// The client's own token and its audit event, not yet written.
+    async fn client_token(
+        &self,
+        client: &Client,
+        params: &BTreeMap<String, String>,
+        dpop: Option<&Proof>,
+    ) -> Result<(TokenResponse, NewEvent)> {
         let asked = scopes::split(params.get("scope").map(String::as_str).unwrap_or(""));
         if asked
             .iter()
@@ -194,7 +244,6 @@ impl Services {
             &scope,
             dpop.map(|p| p.jkt.clone()),
         )?;
-        // Sent only once its event is committed (batched with others').
         let event = NewEvent::new(Actor::client(&client.id), "oauth.token_issued")
             .subject(format!("oauth_client:{}", client.id))
             .details(serde_json::json!({
@@ -202,15 +251,15 @@ impl Services {
                 "scope": scope,
                 "dpop": dpop.is_some(),
             }));
-        self.writes.audit(&self.db, self.clock.now(), event).await?;
-        Ok(TokenResponse {
+        let response = TokenResponse {
             access_token,
             token_type: if dpop.is_some() { "DPoP" } else { "Bearer" },
             expires_in: ACCESS_TOKEN_TTL,
             refresh_token: None,
             id_token: None,
             scope,
-        })
+        };
+        Ok((response, event))
     }
 
     /// An RFC 9068 access token for `sub`: a person's under their grant, or
