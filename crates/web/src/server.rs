@@ -352,12 +352,9 @@ pub async fn create_operator(
     password: &str,
 ) -> Result<propusk_service::admin::NewOperator, StartError> {
     let (db, services) = offline_services(settings).await?;
-    let out = services
-        .create_operator(login, password, cli_actor())
-        .await
-        .map_err(|e| cli_error(e, login));
+    let out = services.create_operator(login, password, cli_actor()).await;
     db.close().await;
-    out
+    out.map_err(|e| cli_error(e, login))
 }
 
 /// `propusk admin reset`: a new password and TOTP key, enabled again,
@@ -368,12 +365,9 @@ pub async fn reset_operator(
     password: &str,
 ) -> Result<propusk_service::admin::NewOperator, StartError> {
     let (db, services) = offline_services(settings).await?;
-    let out = services
-        .reset_operator(login, password, cli_actor())
-        .await
-        .map_err(|e| cli_error(e, login));
+    let out = services.reset_operator(login, password, cli_actor()).await;
     db.close().await;
-    out
+    out.map_err(|e| cli_error(e, login))
 }
 
 /// Who acts from the command line.
