@@ -419,6 +419,25 @@ both_backends! {
             assert_eq!(r.status(), 400, "proof {i}");
             assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_dpop_proof", "proof {i}");
         }
+        // A proof used twice (each time with a fresh assertion): the second
+        // gets nothing, and only the first token is audited.
+        let subject = format!("oauth_client:{}", rp.client_id);
+        let db_url = app.db.as_ref().unwrap().url.clone();
+        let issued = audit_details(&db_url, "oauth.token_issued", &subject).await.len();
+        let twice = proof(&rp.dpop, "POST", &url, Some(&nonce), None);
+        let r = client().post(&url).form(&form(&rp)).header("DPoP", &twice).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client().post(&url).form(&form(&rp)).header("DPoP", &twice).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_dpop_proof", "a replayed proof");
+        assert_eq!(audit_details(&db_url, "oauth.token_issued", &subject).await.len(), issued + 1);
+        // A proof beside a failed client authentication is spent too.
+        let spent = proof(&rp.dpop, "POST", &url, Some(&nonce), None);
+        let bad_auth = vec![("grant_type", "client_credentials".to_owned()), ("client_assertion_type", ASSERTION_TYPE.to_owned()), ("client_assertion", assertion(&rp.key, &rp.client_id, "https://elsewhere.example"))];
+        let r = client().post(&url).form(&bad_auth).header("DPoP", &spent).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let r = client().post(&url).form(&form(&rp)).header("DPoP", &spent).send().await.unwrap();
+        assert_eq!(r.status(), 400, "the proof was spent by the refused request");
 
         // PAR: an unregistered redirect URI, plain PKCE, a scope not allowed.
         let (challenge, _) = PkceCodeChallenge::new_random_sha256();

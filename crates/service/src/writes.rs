@@ -5,11 +5,11 @@
 //! is a few round trips to the database's connection (on SQLite, a thread
 //! woken for each statement), so the fewer transactions the better.
 //!
-//! A refresh or an audit event may carry the client assertion's `jti`
-//! ([`Once`]): the token endpoint checks the assertion, signs the tokens,
-//! and then spends the `jti` and records the grant in one write, taking
-//! effect only if the `jti` was fresh. So a token costs one wait for a
-//! batch, not two.
+//! A refresh or an audit event may carry one-time identifiers ([`Once`]):
+//! the token endpoint checks the DPoP proof and the client assertion,
+//! signs the tokens, and then spends both `jti`s and records the grant in
+//! one write, taking effect only if both were fresh. So a token costs one
+//! wait for a batch, not three.
 //!
 //! In a batch the identifiers go in one statement, the refreshes in a few
 //! (`oauth::refresh::write_all`), and every audit event of the batch (the
@@ -34,27 +34,28 @@ pub struct Once {
 
 pub enum Write {
     Seen(Once),
-    /// A refresh, if its `Once` is fresh.
-    Refresh(Option<Once>, RefreshWrite),
-    /// An audit event, if its `Once` is fresh.
-    Audit(Option<Once>, OffsetDateTime, NewEvent),
+    /// A refresh, if all its `Once`s are fresh.
+    Refresh(Vec<Once>, RefreshWrite),
+    /// An audit event, if all its `Once`s are fresh.
+    Audit(Vec<Once>, OffsetDateTime, NewEvent),
 }
 
+/// Each answer carries, per `Once` in order, whether it was fresh.
 pub enum Written {
     Seen(bool),
-    /// `None`: the `Once` was not fresh, nothing written.
-    Refresh(Option<RefreshOutcome>),
-    /// `false`: the `Once` was not fresh, nothing written.
-    Audit(bool),
+    /// `None`: some `Once` was not fresh, nothing written.
+    Refresh(Vec<bool>, Option<RefreshOutcome>),
+    /// Written if every `Once` was fresh.
+    Audit(Vec<bool>),
 }
 
 pub struct Writes;
 
 impl Write {
-    fn once(&self) -> Option<&Once> {
+    fn onces(&self) -> &[Once] {
         match self {
-            Write::Seen(o) => Some(o),
-            Write::Refresh(o, _) | Write::Audit(o, _, _) => o.as_ref(),
+            Write::Seen(o) => std::slice::from_ref(o),
+            Write::Refresh(o, _) | Write::Audit(o, _, _) => o,
         }
     }
 }
@@ -64,43 +65,41 @@ impl Batch for Writes {
     type Out = Written;
 
     async fn write(tx: &mut Tx, items: &[Write]) -> std::result::Result<Vec<Written>, StoreError> {
-        // The identifiers first: what depends on one happens only if it is fresh.
-        let mut fresh = vec![true; items.len()];
+        // The identifiers first: what depends on them happens only if all are fresh.
         let mut seen = Vec::new();
-        let mut seen_at = Vec::new();
         let mut now = OffsetDateTime::UNIX_EPOCH;
-        for (i, once) in items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| Some((i, w.once()?)))
-        {
+        for once in items.iter().flat_map(Write::onces) {
             seen.push((once.scope.clone(), once.id.clone(), once.expires_at));
-            seen_at.push(i);
             now = now.max(once.now);
         }
-        if !seen.is_empty() {
-            let first = seen_once::remember_many(tx, &seen, now).await?;
-            for (i, f) in seen_at.into_iter().zip(first) {
-                fresh[i] = f;
-            }
+        let mut flags = if seen.is_empty() {
+            Vec::new()
+        } else {
+            seen_once::remember_many(tx, &seen, now).await?
         }
+        .into_iter();
+        let fresh: Vec<Vec<bool>> = items
+            .iter()
+            .map(|w| flags.by_ref().take(w.onces().len()).collect())
+            .collect();
         let mut out: Vec<Option<Written>> = (0..items.len()).map(|_| None).collect();
         let mut events = Vec::new();
         let mut refreshes = Vec::new();
         let mut refresh_at = Vec::new();
         for (i, item) in items.iter().enumerate() {
+            let all = fresh[i].iter().all(|f| *f);
             match item {
-                Write::Seen(_) => out[i] = Some(Written::Seen(fresh[i])),
-                Write::Refresh(_, w) if fresh[i] => {
+                Write::Seen(_) => out[i] = Some(Written::Seen(all)),
+                Write::Refresh(_, w) if all => {
                     refreshes.push(w);
                     refresh_at.push(i);
                 }
-                Write::Refresh(..) => out[i] = Some(Written::Refresh(None)),
+                Write::Refresh(..) => out[i] = Some(Written::Refresh(fresh[i].clone(), None)),
                 Write::Audit(_, at, event) => {
-                    if fresh[i] {
+                    if all {
                         events.push((*at, event.clone()));
                     }
-                    out[i] = Some(Written::Audit(fresh[i]));
+                    out[i] = Some(Written::Audit(fresh[i].clone()));
                 }
             }
         }
@@ -108,7 +107,7 @@ impl Batch for Writes {
             let written = crate::oauth::refresh::write_all(tx, &refreshes).await?;
             for ((i, w), (outcome, event)) in refresh_at.into_iter().zip(&refreshes).zip(written) {
                 events.extend(event.map(|e| (w.now, e)));
-                out[i] = Some(Written::Refresh(Some(outcome)));
+                out[i] = Some(Written::Refresh(fresh[i].clone(), Some(outcome)));
             }
         }
         audit::append_many(tx, &events).await?;
@@ -136,29 +135,29 @@ impl SmallWrites {
         }
     }
 
-    /// The refresh, if `once` (when given) is fresh; `None` if it was not.
+    /// The refresh, if every one of `onces` is fresh; their freshness.
     pub(crate) async fn refresh(
         &self,
         db: &Db,
-        once: Option<Once>,
+        onces: Vec<Once>,
         w: RefreshWrite,
-    ) -> Result<Option<RefreshOutcome>> {
-        match self.0.submit(db, Write::Refresh(once, w)).await? {
-            Written::Refresh(outcome) => Ok(outcome),
+    ) -> Result<(Vec<bool>, Option<RefreshOutcome>)> {
+        match self.0.submit(db, Write::Refresh(onces, w)).await? {
+            Written::Refresh(fresh, outcome) => Ok((fresh, outcome)),
             _ => Err(out_of_step()),
         }
     }
 
-    /// Appends `event` if `once` (when given) is fresh; returns once it is
-    /// committed, `false` if `once` was not fresh.
+    /// Appends `event` if every one of `onces` is fresh; returns once it is
+    /// committed, with their freshness.
     pub async fn audit(
         &self,
         db: &Db,
-        once: Option<Once>,
+        onces: Vec<Once>,
         at: OffsetDateTime,
         event: NewEvent,
-    ) -> Result<bool> {
-        match self.0.submit(db, Write::Audit(once, at, event)).await? {
+    ) -> Result<Vec<bool>> {
+        match self.0.submit(db, Write::Audit(onces, at, event)).await? {
             Written::Audit(fresh) => Ok(fresh),
             _ => Err(out_of_step()),
         }

@@ -40,8 +40,9 @@ both_backends! {
                 if i % 3 == 0 {
                     // An event that depends on nothing; and one on a jti of its own.
                     let event = NewEvent::new(Actor::system(), "test.batched").subject(format!("n:{i}"));
-                    assert!(s.writes.audit(&s.db, None, now, event.clone()).await.unwrap());
-                    assert!(s.writes.audit(&s.db, Some(once("grant", &id, now)), now, event).await.unwrap());
+                    assert!(s.writes.audit(&s.db, vec![], now, event.clone()).await.unwrap().is_empty());
+                    let fresh = s.writes.audit(&s.db, vec![once("proof", &id, now), once("grant", &id, now)], now, event).await.unwrap();
+                    assert_eq!(fresh, vec![true, true]);
                 }
                 fresh
             }));
@@ -55,9 +56,12 @@ both_backends! {
         assert_eq!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { events: before + 200 });
         assert!(!s.writes.seen_once(&s.db, once("test", "jti-7", now)).await.unwrap());
         assert!(s.writes.seen_once(&s.db, once("other", "jti-7", now)).await.unwrap(), "scopes apart");
-        // An event on a jti seen before is not written.
+        // An event on a jti seen before is not written; the other, fresh
+        // one is spent all the same.
         let event = NewEvent::new(Actor::system(), "test.replayed");
-        assert!(!s.writes.audit(&s.db, Some(once("grant", "jti-0", now)), now, event).await.unwrap());
+        let fresh = s.writes.audit(&s.db, vec![once("proof", "new", now), once("grant", "jti-0", now)], now, event).await.unwrap();
+        assert_eq!(fresh, vec![true, false]);
+        assert!(!s.writes.seen_once(&s.db, once("proof", "new", now)).await.unwrap());
         assert_eq!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { events: before + 200 });
     }
 
@@ -79,7 +83,7 @@ both_backends! {
         exec("ALTER TABLE seen_once_away RENAME TO seen_once").await;
         assert!(s.writes.seen_once(&s.db, once("test", "x", now)).await.unwrap(), "nothing of the failed batch was kept");
         let event = NewEvent::new(Actor::system(), "test.after");
-        assert!(s.writes.audit(&s.db, None, now, event).await.unwrap());
+        assert!(s.writes.audit(&s.db, vec![], now, event).await.unwrap().is_empty());
         assert!(matches!(audit::verify(&s.db).await.unwrap(), Verdict::Intact { .. }));
     }
 }

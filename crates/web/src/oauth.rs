@@ -21,6 +21,7 @@ use propusk_oidc::{ErrorCode, OAuthError};
 use propusk_service::ServiceError;
 use propusk_service::oauth::client_auth::Credentials;
 use propusk_service::oauth::resource::Scheme;
+use propusk_service::oauth::token::Unspent;
 
 use crate::state::AppState;
 
@@ -282,21 +283,42 @@ pub async fn token(
     let nonce = state.services.dpop_nonce();
     // The proof first: a request turned away for a DPoP nonce must not
     // have spent its client assertion's jti (clients retry with the same).
-    let proof = proof_of(&state, &r, TOKEN_PATH).await?;
-    // The assertion's jti is spent by the grant's own write.
+    // The proof's and the assertion's jtis are spent by the grant's own write.
+    let (proof, dpop) = match &r.dpop {
+        None => (None, None),
+        Some(p) => state
+            .services
+            .check_dpop_once(p, "POST", &endpoint(&state, TOKEN_PATH), None, true)
+            .map(|(proof, once)| (Some(proof), Some(once)))
+            .map_err(|e| OAuthFailure {
+                error: oauth_error(e),
+                basic_used: false,
+                nonce: Some(nonce.clone()),
+            })?,
+    };
     let creds = Credentials::from_params(&r.params, r.basic.clone());
-    let (client, once) = state
-        .services
-        .authenticate_client_once(&creds, r.ip)
-        .await
-        .map_err(|e| OAuthFailure {
-            error: oauth_error(e),
-            basic_used: r.basic.is_some(),
-            nonce: None,
-        })?;
+    let (client, assertion) = match state.services.authenticate_client_once(&creds, r.ip).await {
+        Ok(auth) => auth,
+        Err(e) => {
+            // The proof is spent all the same; the refusal is the client's.
+            let _ = state
+                .services
+                .spend(Unspent {
+                    dpop,
+                    assertion: None,
+                })
+                .await;
+            return Err(OAuthFailure {
+                error: oauth_error(e),
+                basic_used: r.basic.is_some(),
+                nonce: None,
+            });
+        }
+    };
+    let unspent = Unspent { dpop, assertion };
     let out = state
         .services
-        .token(&client, &r.params, proof.as_ref(), once)
+        .token(&client, &r.params, proof.as_ref(), unspent)
         .await
         .map_err(|e| OAuthFailure {
             error: oauth_error(e),

@@ -8,6 +8,7 @@ use propusk_oidc::OAuthError;
 use propusk_oidc::dpop::{self, Expect, Proof};
 use time::OffsetDateTime;
 
+use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
 
 const WINDOW: i64 = 60;
@@ -39,6 +40,24 @@ impl Services {
         access_token: Option<&str>,
         require_nonce: bool,
     ) -> Result<Proof> {
+        let (proof, once) =
+            self.check_dpop_once(proof, method, url, access_token, require_nonce)?;
+        if !self.writes.seen_once(&self.db, once).await? {
+            return Err(replayed_proof());
+        }
+        Ok(proof)
+    }
+
+    /// The same with the proof's `jti` back unspent, for the token
+    /// endpoint's grant to spend in its own write.
+    pub fn check_dpop_once(
+        &self,
+        proof: &str,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        require_nonce: bool,
+    ) -> Result<(Proof, Once)> {
         let proof = {
             let nonce_ok = |n: &str| self.nonce_valid(n);
             let expect = Expect {
@@ -52,19 +71,19 @@ impl Services {
         };
         let until = OffsetDateTime::from_unix_timestamp(proof.remember_until())
             .map_err(crate::error::internal)?;
-        let once = crate::writes::Once {
+        let once = Once {
             scope: format!("dpop:{}", proof.jkt),
             id: proof.jti.clone(),
             expires_at: until,
             now: self.clock.now(),
         };
-        let fresh = self.writes.seen_once(&self.db, once).await?;
-        if !fresh {
-            return Err(ServiceError::OAuth(OAuthError::new(
-                propusk_oidc::ErrorCode::InvalidDpopProof,
-                "DPoP proof: jti was used before",
-            )));
-        }
-        Ok(proof)
+        Ok((proof, once))
     }
+}
+
+pub(crate) fn replayed_proof() -> ServiceError {
+    ServiceError::OAuth(OAuthError::new(
+        propusk_oidc::ErrorCode::InvalidDpopProof,
+        "DPoP proof: jti was used before",
+    ))
 }

@@ -21,10 +21,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Client;
-use super::client_auth::replayed_assertion;
-use super::token::{TokenResponse, grant_err};
+use super::token::{TokenResponse, Unspent, grant_err};
 use crate::error::internal;
-use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
 
 /// One refresh to write.
@@ -127,16 +125,19 @@ impl Services {
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
-        once: Option<Once>,
+        unspent: Unspent,
     ) -> Result<TokenResponse> {
         let (response, write) = match self.prepare_refresh(client, params, dpop).await {
             Ok(prepared) => prepared,
-            Err(e) => return Err(self.spent_with(once, e).await),
+            Err(e) => return Err(self.spent_with(unspent, e).await),
         };
-        match self.writes.refresh(&self.db, once, write).await? {
-            None => Err(replayed_assertion()),
+        let (fresh, outcome) = self.writes.refresh(&self.db, unspent.list(), write).await?;
+        if let Some(e) = unspent.refusal(&fresh) {
+            return Err(e);
+        }
+        match outcome {
             Some(RefreshOutcome::Written) => response.ok_or_else(reused),
-            Some(RefreshOutcome::Reused) => Err(reused()),
+            Some(RefreshOutcome::Reused) | None => Err(reused()),
             Some(RefreshOutcome::Gone) => Err(grant_err("the grant is revoked or expired")),
         }
     }

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::Client;
 use super::client_auth::replayed_assertion;
+use super::dpop::replayed_proof;
 use crate::error::internal;
 use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
@@ -36,22 +37,51 @@ pub(super) fn grant_err(why: &str) -> ServiceError {
     ServiceError::OAuth(OAuthError::grant(why.to_owned()))
 }
 
+/// A token request's one-time identifiers, checked but not yet spent: its
+/// DPoP proof's `jti` and its client assertion's.
+#[derive(Debug, Default)]
+pub struct Unspent {
+    pub dpop: Option<Once>,
+    pub assertion: Option<Once>,
+}
+
+impl Unspent {
+    /// Those present, the proof's first.
+    pub(super) fn list(&self) -> Vec<Once> {
+        self.dpop.iter().chain(&self.assertion).cloned().collect()
+    }
+
+    /// The refusal a used one earns, given each one's freshness in the
+    /// order of [`Unspent::list`] (a shorter `fresh` checks a prefix).
+    pub(super) fn refusal(&self, fresh: &[bool]) -> Option<ServiceError> {
+        let mut flags = fresh.iter();
+        if self.dpop.is_some() && flags.next() == Some(&false) {
+            return Some(replayed_proof());
+        }
+        if self.assertion.is_some() && flags.next() == Some(&false) {
+            return Some(replayed_assertion());
+        }
+        None
+    }
+}
+
 /// The signing algorithm of access tokens: ES256, the fastest FAPI one.
 pub const ACCESS_TOKEN_ALG: Alg = Alg::Es256;
 
 impl Services {
     /// One token request from an authenticated client. `dpop`: the checked
-    /// proof, if the request had one; `once`: the client assertion's `jti`,
-    /// not yet spent (`authenticate_client_once`): spent here whatever the
-    /// outcome, and nothing is issued if it was used before.
+    /// proof, if the request had one; `unspent`: its `jti` and the client
+    /// assertion's, not yet spent (`check_dpop_once`,
+    /// `authenticate_client_once`): spent here whatever the outcome, and
+    /// nothing is issued if either was used before.
     pub async fn token(
         &self,
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
-        once: Option<Once>,
+        unspent: Unspent,
     ) -> Result<TokenResponse> {
-        let result = self.grant(client, params, dpop, once).await;
+        let result = self.grant(client, params, dpop, unspent).await;
         if let Err(ServiceError::OAuth(e)) = &result {
             self.oauth
                 .failures
@@ -65,18 +95,17 @@ impl Services {
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
-        once: Option<Once>,
+        unspent: Unspent,
     ) -> Result<TokenResponse> {
         let grant_type = params.get("grant_type").map(String::as_str);
         let fapi_without_dpop = client.profile == Profile::Fapi2 && dpop.is_none();
         let deferred = matches!(grant_type, Some("refresh_token" | "client_credentials"));
-        // The two hot grants spend the jti with their own write; the rest now.
-        let once = match once {
-            Some(o) if !deferred || fapi_without_dpop => {
-                self.spend_assertion(o).await?;
-                None
-            }
-            o => o,
+        // The two hot grants spend the jtis with their own write; the rest now.
+        let unspent = if !deferred || fapi_without_dpop {
+            self.spend(unspent).await?;
+            Unspent::default()
+        } else {
+            unspent
         };
         if fapi_without_dpop {
             // FAPI 2.0 §5.3.2.1-4: sender-constrained tokens only.
@@ -88,8 +117,10 @@ impl Services {
         }
         match grant_type {
             Some("authorization_code") => self.code_grant(client, params, dpop).await,
-            Some("refresh_token") => self.refresh_grant(client, params, dpop, once).await,
-            Some("client_credentials") => self.client_credentials(client, params, dpop, once).await,
+            Some("refresh_token") => self.refresh_grant(client, params, dpop, unspent).await,
+            Some("client_credentials") => {
+                self.client_credentials(client, params, dpop, unspent).await
+            }
             Some(_) => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 "supported: authorization_code, refresh_token, client_credentials",
@@ -189,31 +220,42 @@ impl Services {
         client: &Client,
         params: &BTreeMap<String, String>,
         dpop: Option<&Proof>,
-        once: Option<Once>,
+        unspent: Unspent,
     ) -> Result<TokenResponse> {
         let (response, event) = match self.client_token(client, params, dpop).await {
             Ok(made) => made,
-            Err(e) => return Err(self.spent_with(once, e).await),
+            Err(e) => return Err(self.spent_with(unspent, e).await),
         };
         // Sent only once its event is committed (batched with others'), and
-        // only if the assertion's jti was fresh.
-        if !self
+        // only if the jtis were fresh.
+        let fresh = self
             .writes
-            .audit(&self.db, once, self.clock.now(), event)
-            .await?
-        {
-            return Err(replayed_assertion());
+            .audit(&self.db, unspent.list(), self.clock.now(), event)
+            .await?;
+        match unspent.refusal(&fresh) {
+            Some(e) => Err(e),
+            None => Ok(response),
         }
-        Ok(response)
     }
 
-    /// A refused grant still spends the assertion's `jti`; the error is
-    /// then the replay's if it was not fresh, or a failed write's.
-    pub(super) async fn spent_with(&self, once: Option<Once>, e: ServiceError) -> ServiceError {
-        match once {
-            Some(once) => self.spend_assertion(once).await.err().unwrap_or(e),
-            None => e,
+    /// Spends the `jti`s now, all of them; the replay's error if one was
+    /// used before. For a request refused before its grant (client
+    /// authentication failed after the proof checked out).
+    pub async fn spend(&self, unspent: Unspent) -> Result<()> {
+        let mut fresh = Vec::new();
+        for once in unspent.list() {
+            fresh.push(self.writes.seen_once(&self.db, once).await?);
         }
+        match unspent.refusal(&fresh) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A refused grant still spends the `jti`s; the error is then a
+    /// replay's if one was not fresh, or a failed write's.
+    pub(super) async fn spent_with(&self, unspent: Unspent, e: ServiceError) -> ServiceError {
+        self.spend(unspent).await.err().unwrap_or(e)
     }
 
     /// The client's own token and its audit event, not yet written.
