@@ -48,6 +48,20 @@ pub struct NewOperator {
     pub otpauth_url: String,
 }
 
+impl NewOperator {
+    /// What the command line shows once: the key for the authenticator app.
+    fn shown(id: Uuid, login: String, key: &TotpKey) -> Result<NewOperator> {
+        Ok(NewOperator {
+            id,
+            otpauth_url: key
+                .otpauth_url(&format!("operator:{login}"))
+                .map_err(internal)?,
+            totp_secret: key.base32_grouped(),
+            login,
+        })
+    }
+}
+
 fn login_problem() -> ServiceError {
     ServiceError::field(
         "login",
@@ -95,11 +109,7 @@ impl Services {
         let hash = self.passwords.hash(password).await?;
         let id = Uuid::now_v7();
         let now = self.clock.now();
-        let sealed = self.vault.seal(
-            &mut OsRng,
-            key.as_bytes(),
-            format!("operator:{id}").as_bytes(),
-        );
+        let sealed = self.seal_totp(id, &key);
         let mut tx = self.db.begin().await?;
         let row = operators::OperatorRow {
             id,
@@ -127,14 +137,16 @@ impl Services {
             .details(serde_json::json!({ "login": login }));
         audit::append(&mut tx, now, &event).await?;
         tx.commit().await?;
-        Ok(NewOperator {
-            id,
-            otpauth_url: key
-                .otpauth_url(&format!("operator:{login}"))
-                .map_err(internal)?,
-            totp_secret: key.base32_grouped(),
-            login,
-        })
+        NewOperator::shown(id, login, &key)
+    }
+
+    /// An operator's TOTP key as stored: sealed to the operator.
+    fn seal_totp(&self, id: Uuid, key: &TotpKey) -> Vec<u8> {
+        self.vault.seal(
+            &mut OsRng,
+            key.as_bytes(),
+            format!("operator:{id}").as_bytes(),
+        )
     }
 
     /// Password and TOTP code together; any wrong part is the same error.
@@ -263,28 +275,20 @@ impl Services {
             .ok_or(ServiceError::NotFound)?;
         let key = TotpKey::generate(&mut OsRng);
         let hash = self.passwords.hash(password).await?;
-        let sealed = self.vault.seal(
-            &mut OsRng,
-            key.as_bytes(),
-            format!("operator:{}", row.id).as_bytes(),
-        );
+        let sealed = self.seal_totp(row.id, &key);
         let now = self.clock.now();
         let mut tx = self.db.begin().await?;
-        let was_disabled = operators::reset(&mut tx, row.id, &hash, &sealed).await?;
+        operators::reset(&mut tx, row.id, &hash, &sealed).await?;
         let ended = operators::end_sessions_of(&mut tx, row.id, now).await?;
         let event = NewEvent::new(actor, "operator.reset")
             .subject(format!("operator:{}", row.id))
-            .details(serde_json::json!({ "was_disabled": was_disabled, "sessions_ended": ended }));
+            .details(serde_json::json!({
+                "was_disabled": row.disabled_at.is_some(),
+                "sessions_ended": ended,
+            }));
         audit::append(&mut tx, now, &event).await?;
         tx.commit().await?;
-        Ok(NewOperator {
-            id: row.id,
-            otpauth_url: key
-                .otpauth_url(&format!("operator:{login}"))
-                .map_err(internal)?,
-            totp_secret: key.base32_grouped(),
-            login,
-        })
+        NewOperator::shown(row.id, login, &key)
     }
 
     /// The operator a session cookie belongs to, while the session lives.

@@ -316,48 +316,6 @@ pub async fn insert_refresh(
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefreshUse {
-    /// Usable; for rotation it is now marked used.
-    Ok(Uuid),
-    /// Rotated away before: a sign of theft (RFC 9700 §4.14.2).
-    Reused(Uuid),
-    Unknown,
-}
-
-/// `rotate`: mark it used in the same step (oidc clients); otherwise only look.
-pub async fn use_refresh(
-    tx: &mut Tx,
-    token_hash: &str,
-    rotate: bool,
-    now: OffsetDateTime,
-) -> Result<RefreshUse> {
-    if rotate {
-        let taken: Option<(Uuid,)> = on_tx!(tx, conn => {
-            sqlx::query_as("UPDATE oauth_refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING grant_id")
-                .bind(token_hash)
-                .bind(At(now))
-                .fetch_optional(&mut *conn)
-                .await?
-        });
-        if let Some((g,)) = taken {
-            return Ok(RefreshUse::Ok(g));
-        }
-    }
-    let row: Option<(Uuid, Option<OffsetDateTime>)> = on_tx!(tx, conn => {
-        sqlx::query_as("SELECT grant_id, used_at FROM oauth_refresh_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&mut *conn)
-            .await?
-    });
-    Ok(match row {
-        Some((g, Some(_))) => RefreshUse::Reused(g),
-        Some((g, None)) if !rotate => RefreshUse::Ok(g),
-        Some((g, None)) => RefreshUse::Reused(g),
-        None => RefreshUse::Unknown,
-    })
-}
-
 /// The token's grant and whether the token is unused, in one read (the
 /// refresh grant checks both before it signs).
 pub async fn refresh_with_grant(db: &Db, token_hash: &str) -> Result<Option<(GrantRow, bool)>> {
@@ -392,7 +350,7 @@ pub async fn refresh_with_grant(db: &Db, token_hash: &str) -> Result<Option<(Gra
 /// The common case of many refreshes in one statement: of `hashes`, the
 /// tokens that are unused and whose grant is live, with their grant; with
 /// `rotate` they are now marked used. The others are left as they were;
-/// [`use_refresh`] then tells why. A hash given twice is taken once.
+/// [`refresh_grant_in`] then tells why. A hash given twice is taken once.
 pub async fn take_live_refreshes(
     tx: &mut Tx,
     hashes: &[&str],
@@ -453,10 +411,25 @@ pub async fn insert_refreshes(tx: &mut Tx, rows: &[(&str, Uuid, OffsetDateTime)]
     Ok(())
 }
 
-/// The grant a refresh token belongs to, without using it.
+/// The same, inside the caller's transaction.
+pub async fn refresh_grant_in(tx: &mut Tx, token_hash: &str) -> Result<Option<(Uuid, bool)>> {
+    let row: Option<(Uuid, Option<OffsetDateTime>)> = on_tx!(tx, conn => {
+        sqlx::query_as(REFRESH_GRANT)
+            .bind(token_hash)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    Ok(row.map(|(g, used)| (g, used.is_none())))
+}
+
+const REFRESH_GRANT: &str =
+    "SELECT grant_id, used_at FROM oauth_refresh_tokens WHERE token_hash = $1";
+
+/// The grant a refresh token belongs to, without using it; `true` if the
+/// token is unused.
 pub async fn refresh_grant(db: &Db, token_hash: &str) -> Result<Option<(Uuid, bool)>> {
     let row: Option<(Uuid, Option<OffsetDateTime>)> = on_db!(db, pool => {
-        sqlx::query_as("SELECT grant_id, used_at FROM oauth_refresh_tokens WHERE token_hash = $1")
+        sqlx::query_as(REFRESH_GRANT)
             .bind(token_hash)
             .fetch_optional(pool)
             .await?

@@ -187,14 +187,8 @@ pub async fn disable(tx: &mut Tx, login: &str, at: OffsetDateTime) -> Result<Opt
 
 /// New credentials for an operator, enabled again: a new password hash and
 /// TOTP key (sealed with context `operator:<id>`), the key's used step
-/// forgotten. `true` if the operator was disabled.
-pub async fn reset(tx: &mut Tx, id: Uuid, password_hash: &str, totp_key: &[u8]) -> Result<bool> {
-    let was: Option<Option<OffsetDateTime>> = on_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT disabled_at FROM portal_operators WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-    });
+/// forgotten.
+pub async fn reset(tx: &mut Tx, id: Uuid, password_hash: &str, totp_key: &[u8]) -> Result<()> {
     on_tx!(tx, conn => {
         sqlx::query(
             "UPDATE portal_operators SET password_hash = $2, totp_key = $3, totp_last_step = NULL, \
@@ -206,7 +200,7 @@ pub async fn reset(tx: &mut Tx, id: Uuid, password_hash: &str, totp_key: &[u8]) 
         .execute(conn)
         .await?;
     });
-    Ok(was.flatten().is_some())
+    Ok(())
 }
 
 /// Ends every open session of an operator; how many.

@@ -21,7 +21,7 @@ use propusk_oidc::{ErrorCode, OAuthError};
 use propusk_service::ServiceError;
 use propusk_service::oauth::client_auth::Credentials;
 use propusk_service::oauth::resource::Scheme;
-use propusk_service::oauth::token::Unspent;
+use propusk_service::writes::Once;
 
 use crate::state::AppState;
 
@@ -238,11 +238,33 @@ async fn proof_of(
         .check_dpop(p, "POST", &endpoint(state, path), None, true)
         .await
         .map(Some)
-        .map_err(|e| OAuthFailure {
-            error: oauth_error(e),
-            basic_used: false,
-            nonce: Some(state.services.dpop_nonce()),
-        })
+        .map_err(|e| proof_refused(state, e))
+}
+
+/// The same with the proof's `jti` back unspent, for the token endpoint's
+/// grant to spend.
+fn proof_once_of(
+    state: &AppState,
+    r: &OAuthRequest,
+    path: &str,
+) -> Result<(Option<propusk_oidc::dpop::Proof>, Option<Once>), OAuthFailure> {
+    let Some(p) = &r.dpop else {
+        return Ok((None, None));
+    };
+    state
+        .services
+        .check_dpop_once(p, "POST", &endpoint(state, path), None, true)
+        .map(|(proof, once)| (Some(proof), Some(once)))
+        .map_err(|e| proof_refused(state, e))
+}
+
+/// A refused proof: the answer carries a nonce to retry with.
+fn proof_refused(state: &AppState, e: ServiceError) -> OAuthFailure {
+    OAuthFailure {
+        error: oauth_error(e),
+        basic_used: false,
+        nonce: Some(state.services.dpop_nonce()),
+    }
 }
 
 pub async fn discovery(State(state): State<AppState>) -> Response {
@@ -284,38 +306,17 @@ pub async fn token(
     // The proof first: a request turned away for a DPoP nonce must not
     // have spent its client assertion's jti (clients retry with the same).
     // The proof's and the assertion's jtis are spent by the grant's own write.
-    let (proof, dpop) = match &r.dpop {
-        None => (None, None),
-        Some(p) => state
-            .services
-            .check_dpop_once(p, "POST", &endpoint(&state, TOKEN_PATH), None, true)
-            .map(|(proof, once)| (Some(proof), Some(once)))
-            .map_err(|e| OAuthFailure {
-                error: oauth_error(e),
-                basic_used: false,
-                nonce: Some(nonce.clone()),
-            })?,
-    };
+    let (proof, dpop) = proof_once_of(&state, &r, TOKEN_PATH)?;
     let creds = Credentials::from_params(&r.params, r.basic.clone());
-    let (client, assertion) = match state.services.authenticate_client_once(&creds, r.ip).await {
-        Ok(auth) => auth,
-        Err(e) => {
-            // The proof is spent all the same; the refusal is the client's.
-            let _ = state
-                .services
-                .spend(Unspent {
-                    dpop,
-                    assertion: None,
-                })
-                .await;
-            return Err(OAuthFailure {
-                error: oauth_error(e),
-                basic_used: r.basic.is_some(),
-                nonce: None,
-            });
-        }
-    };
-    let unspent = Unspent { dpop, assertion };
+    let (client, unspent) = state
+        .services
+        .authenticate_client_once(&creds, r.ip, dpop)
+        .await
+        .map_err(|e| OAuthFailure {
+            error: oauth_error(e),
+            basic_used: r.basic.is_some(),
+            nonce: None,
+        })?;
     let out = state
         .services
         .token(&client, &r.params, proof.as_ref(), unspent)

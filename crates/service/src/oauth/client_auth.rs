@@ -11,6 +11,7 @@ use propusk_oidc::{Compact, ErrorCode, OAuthError, Profile};
 use time::OffsetDateTime;
 
 use super::Client;
+use super::token::Unspent;
 use crate::writes::Once;
 use crate::{Result, ServiceError, Services};
 
@@ -71,18 +72,32 @@ impl Services {
     }
 
     /// The same for the token endpoint, with the client assertion's `jti`
-    /// back unspent: the grant spends it in its own write (one wait, not
-    /// two), and issues nothing if it was used before.
+    /// back unspent beside the DPoP proof's (`dpop`, from
+    /// `check_dpop_once`): the grant spends both in its own write (one
+    /// wait), and issues nothing if either was used before. A refused
+    /// client still spends the proof.
     pub async fn authenticate_client_once(
         &self,
         c: &Credentials,
         ip: IpAddr,
-    ) -> Result<(Arc<Client>, Option<Once>)> {
-        let result = self.authenticate(c, ip).await;
-        if let Err(ServiceError::OAuth(e)) = &result {
-            self.note_client_failure(c, e).await;
+        dpop: Option<Once>,
+    ) -> Result<(Arc<Client>, Unspent)> {
+        match self.authenticate(c, ip).await {
+            Ok((client, assertion)) => Ok((client, Unspent { dpop, assertion })),
+            Err(e) => {
+                // The refusal is the client's, whatever the proof's fate.
+                let _ = self
+                    .spend(Unspent {
+                        dpop,
+                        assertion: None,
+                    })
+                    .await;
+                if let ServiceError::OAuth(o) = &e {
+                    self.note_client_failure(c, o).await;
+                }
+                Err(e)
+            }
         }
-        result
     }
 
     /// Remembers an assertion's `jti`; `invalid_client` if it was used before.

@@ -15,7 +15,7 @@ use propusk_core::audit::{Actor, NewEvent};
 use propusk_oidc::dpop::Proof;
 use propusk_oidc::tokens::{random_token, token_hash};
 use propusk_oidc::{ErrorCode, OAuthError, Profile, scopes};
-use propusk_store::oauth_grants::{self, RefreshUse};
+use propusk_store::oauth_grants;
 use propusk_store::{StoreError, Tx};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -100,8 +100,8 @@ async fn unusable(
     tx: &mut Tx,
     w: &RefreshWrite,
 ) -> std::result::Result<(RefreshOutcome, Option<NewEvent>), StoreError> {
-    match oauth_grants::use_refresh(tx, &w.token_hash, false, w.now).await? {
-        RefreshUse::Reused(g) => {
+    match oauth_grants::refresh_grant_in(tx, &w.token_hash).await? {
+        Some((g, false)) => {
             let grant = oauth_grants::get_grant_in(tx, g).await?;
             let revoked = grant.is_some_and(|gr| gr.client_id == w.client_id)
                 && oauth_grants::revoke_grant(tx, g, "refresh_token_reused", w.now).await?;
@@ -111,7 +111,8 @@ async fn unusable(
             });
             Ok((RefreshOutcome::Reused, event))
         }
-        RefreshUse::Ok(_) | RefreshUse::Unknown => Ok((RefreshOutcome::Gone, None)),
+        // Unused but not live (its grant revoked or expired), or unknown.
+        Some((_, true)) | None => Ok((RefreshOutcome::Gone, None)),
     }
 }
 

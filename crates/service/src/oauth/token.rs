@@ -239,9 +239,8 @@ impl Services {
     }
 
     /// Spends the `jti`s now, all of them; the replay's error if one was
-    /// used before. For a request refused before its grant (client
-    /// authentication failed after the proof checked out).
-    pub async fn spend(&self, unspent: Unspent) -> Result<()> {
+    /// used before.
+    pub(super) async fn spend(&self, unspent: Unspent) -> Result<()> {
         let mut fresh = Vec::new();
         for once in unspent.list() {
             fresh.push(self.writes.seen_once(&self.db, once).await?);
