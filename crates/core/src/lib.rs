@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod consent;
 pub mod factor;
 pub mod ident;
 pub mod lang;

@@ -29,7 +29,7 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "end_session_endpoint": url(END_SESSION_PATH),
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
-        "scopes_supported": scopes::SCOPES.iter().map(|s| s.name).collect::<Vec<_>>(),
+        "scopes_supported": scopes::SCOPES.iter().filter(|s| !s.data_only()).map(|s| s.name).collect::<Vec<_>>(),
         "claims_supported": scopes::all_claims(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

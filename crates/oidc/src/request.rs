@@ -213,11 +213,20 @@ pub fn check(
         )));
     }
     for s in &scopes {
-        if scopes::find(s).is_none() {
-            return Err(redirect(OAuthError::new(
-                ErrorCode::InvalidScope,
-                format!("unknown scope {s}"),
-            )));
+        match scopes::find(s) {
+            None => {
+                return Err(redirect(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!("unknown scope {s}"),
+                )));
+            }
+            Some(found) if found.data_only() => {
+                return Err(redirect(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    format!("scope {s} is granted through a consent request, not at sign-in"),
+                )));
+            }
+            Some(_) => {}
         }
         if s != "openid" && !client.scopes.iter().any(|c| c == s) {
             return Err(redirect(OAuthError::new(

@@ -84,7 +84,41 @@ pub const SCOPES: &[Scope] = &[
         ru: "Организации, в которых вы состоите, и ваши роли в них",
         en: "Organizations you belong to and your roles in them",
     },
+    // Data scopes: they release no claims at sign-in. A partner approved
+    // for one may ask citizens for consents to that category's data
+    // (`core::consent::Category::scope`).
+    Scope {
+        name: "income",
+        claims: &[],
+        ru: "Запрашивать согласие на доступ к доходам (2-НДФЛ)",
+        en: "Ask for consent to income data (2-NDFL)",
+    },
+    Scope {
+        name: "pension",
+        claims: &[],
+        ru: "Запрашивать согласие на доступ к пенсионному счёту",
+        en: "Ask for consent to pension account data",
+    },
+    Scope {
+        name: "real_estate",
+        claims: &[],
+        ru: "Запрашивать согласие на доступ к сведениям о недвижимости",
+        en: "Ask for consent to real estate data",
+    },
+    Scope {
+        name: "debts",
+        claims: &[],
+        ru: "Запрашивать согласие на доступ к задолженностям (ГИС ГМП)",
+        en: "Ask for consent to debts (GIS GMP charges)",
+    },
 ];
+
+impl Scope {
+    /// A data scope: asked for with a consent request, never at sign-in.
+    pub fn data_only(&self) -> bool {
+        self.claims.is_empty()
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static Scope> {
     SCOPES.iter().find(|s| s.name == name)
@@ -132,9 +166,11 @@ mod tests {
     fn names_are_unique_and_each_says_something_in_both_languages() {
         for (i, s) in SCOPES.iter().enumerate() {
             assert!(SCOPES[i + 1..].iter().all(|o| o.name != s.name));
-            assert!(!s.ru.is_empty() && !s.en.is_empty() && !s.claims.is_empty());
+            assert!(!s.ru.is_empty() && !s.en.is_empty());
         }
         assert_eq!(split("openid  fullname openid"), vec!["openid", "fullname"]);
         assert!(find("snils").is_some() && find("nope").is_none());
+        assert!(find("income").is_some_and(Scope::data_only));
+        assert!(!find("openid").is_some_and(Scope::data_only));
     }
 }

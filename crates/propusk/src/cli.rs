@@ -75,6 +75,9 @@ pub enum Command {
     /// Partners' OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Consents given to partners.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
     /// Portal operators, who review partner applications at /admin.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -312,6 +315,16 @@ pub struct ValidateArgs {
     /// Language of the error message [default: en].
     #[arg(long, value_parser = ["ru", "en"])]
     pub lang: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// Check a consent receipt (a JWS file) against Propusk's published keys;
+    /// prints {"valid":…,"claims":…,"status":…}, exit 0 if valid, 1 if not.
+    Verify {
+        /// The receipt file (`-` for stdin).
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

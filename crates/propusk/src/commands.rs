@@ -10,7 +10,7 @@ use propusk_web::{Settings, ValidateResponse};
 
 use crate::cli::{
     AdminCommand, AdminCreateArgs, AdminDisableArgs, AuditCommand, Cli, ClientCommand,
-    ClientCreateArgs, Command, KeysCommand, ServeArgs, ValidateArgs, exit,
+    ClientCreateArgs, Command, ConsentCommand, KeysCommand, ServeArgs, ValidateArgs, exit,
 };
 use crate::config::{self, Resolved};
 use crate::logging;
@@ -74,6 +74,9 @@ pub fn run(cli: Cli) -> u8 {
             Command::Migrate => migrate(&settings).await,
             Command::Audit(AuditCommand::Verify) => audit_verify(&settings).await,
             Command::Keys(KeysCommand::Rotate) => keys_rotate(&settings).await,
+            Command::Consent(ConsentCommand::Verify { file }) => {
+                consent_verify(&settings, &file).await
+            }
             Command::Client(ClientCommand::Create(args)) => client_create(&settings, &args).await,
             Command::Admin(AdminCommand::Create(args)) => admin_create(&settings, &args).await,
             Command::Admin(AdminCommand::Disable(args)) => admin_disable(&settings, &args).await,
@@ -199,6 +202,43 @@ fn demo_accounts_text() -> String {
     ));
     text.push_str("SMS and email sent in demo mode are shown at /dev/outbox.\n");
     text
+}
+
+async fn consent_verify(settings: &Settings, file: &std::path::Path) -> u8 {
+    let text = if file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::io::stdin(), 64 * 1024),
+            &mut s,
+        )
+        .map(|_| s)
+    } else {
+        std::fs::read_to_string(file)
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "propusk: consent verify: cannot read {}: {e}",
+                file.display()
+            );
+            return exit::USAGE;
+        }
+    };
+    match propusk_web::verify_consent_receipt(settings, &text).await {
+        Ok(v) => {
+            println!("{v}");
+            if v["valid"] == true {
+                exit::OK
+            } else {
+                exit::NO
+            }
+        }
+        Err(e) => {
+            eprintln!("propusk: consent verify: {e}");
+            exit::FAILED
+        }
+    }
 }
 
 async fn keys_rotate(settings: &Settings) -> u8 {

@@ -82,6 +82,16 @@ pub enum ServiceError {
     OAuth(propusk_oidc::OAuthError),
     #[error("internal: {0}")]
     Internal(String),
+    /// A read under a consent that is not allowed, and why.
+    #[error("consent: {0}")]
+    Consent(propusk_core::consent::read::Denial),
+    /// A registry that data must come from did not answer.
+    #[error("a source registry is unavailable")]
+    SourceUnavailable,
+    /// The citizen's identity is not confirmed, so there is nothing
+    /// verified to release.
+    #[error("identity not verified")]
+    NotVerified,
 }
 
 impl ServiceError {

@@ -2,7 +2,8 @@
 //! dropping data past its retention (sign-in history after 90 days, codes
 //! a day after expiry, delivered messages after 30 days, bank sign-ins
 //! never finished and remembered one-time identifiers once they expire;
-//! the provider's requests, codes and grants once expired). Every step is an
+//! the provider's requests, codes and grants once expired), and closing
+//! consents whose time is up. Every step is an
 //! idempotent conditional statement, so several nodes may run it at once.
 
 use std::time::Duration as StdDuration;
@@ -28,6 +29,8 @@ pub struct Report {
     pub signing_keys_purged: u64,
     /// Expired pushed requests, codes, grants and revocation entries.
     pub oauth_purged: u64,
+    /// Consents past their validity and requests never answered, closed.
+    pub consents_expired: usize,
 }
 
 impl Services {
@@ -44,6 +47,7 @@ impl Services {
             oauth_purged: oauth_grants::purge(&self.db, now).await?
                 + oauth_logout::purge(&self.db, now - Duration::days(30)).await?
                 + oauth_rate::purge(&self.db, now.unix_timestamp().div_euclid(60) - 60).await?,
+            consents_expired: self.expire_consents(1000).await?,
         })
     }
 

@@ -20,6 +20,7 @@ pub mod admin;
 pub mod business;
 pub mod cabinet;
 pub mod confirm;
+pub mod consents;
 pub mod contacts;
 pub mod deletion;
 pub mod delivery;

@@ -19,6 +19,7 @@ pub enum Purpose {
     ConfirmContact,
     SignIn,
     Recovery,
+    ConsentApproval,
 }
 
 impl Purpose {
@@ -27,6 +28,7 @@ impl Purpose {
             Purpose::ConfirmContact => "confirm_contact",
             Purpose::SignIn => "sign_in",
             Purpose::Recovery => "recovery",
+            Purpose::ConsentApproval => "consent_approval",
         }
     }
 
@@ -46,6 +48,12 @@ impl Purpose {
             ),
             (Purpose::Recovery, Lang::En) => format!(
                 "Propusk: your account recovery code is {code}. If you did not ask for it, do nothing."
+            ),
+            (Purpose::ConsentApproval, Lang::Ru) => format!(
+                "Пропуск: код {code} — подтверждение согласия на передачу ваших данных организации. Никому его не сообщайте."
+            ),
+            (Purpose::ConsentApproval, Lang::En) => format!(
+                "Propusk: code {code} approves sharing your data with an organization. Never share it."
             ),
             (Purpose::SignIn, Lang::En) => {
                 format!(

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bank_links;
 pub mod codes;
+pub mod consents;
 mod db;
 mod dialect;
 pub mod entrepreneurs;

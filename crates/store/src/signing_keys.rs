@@ -83,7 +83,7 @@ pub async fn retire_others(
 /// whose tokens may still be alive, newest first.
 pub async fn published(db: &Db, now: OffsetDateTime) -> Result<Vec<KeyRow>> {
     const SQL: &str = "SELECT kid, alg, private_key, public_jwk, created_at, retired_at, publish_until FROM signing_keys \
-                       WHERE retired_at IS NULL OR publish_until > $1 ORDER BY created_at DESC, kid";
+                       WHERE retired_at IS NULL OR publish_until > $1 OR keep_until > $1 ORDER BY created_at DESC, kid";
     let rows: Vec<KeyTuple> =
         on_db!(db, pool => sqlx::query_as(SQL).bind(At(now)).fetch_all(pool).await?);
     Ok(rows.into_iter().map(key).collect())
@@ -92,11 +92,22 @@ pub async fn published(db: &Db, now: OffsetDateTime) -> Result<Vec<KeyRow>> {
 /// Drops keys no longer published; their tokens have all expired.
 pub async fn purge(db: &Db, now: OffsetDateTime) -> Result<u64> {
     let n = on_db!(db, pool => {
-        sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1")
+        sqlx::query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND publish_until <= $1 \
+                     AND (keep_until IS NULL OR keep_until <= $1)")
             .bind(At(now))
             .execute(pool)
             .await?
             .rows_affected()
     });
     Ok(n)
+}
+
+/// Keeps key `kid` published at least until `until` (it signed a consent
+/// receipt that matters until then).
+pub async fn keep_until(tx: &mut Tx, kid: &str, until: OffsetDateTime) -> Result<()> {
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE signing_keys SET keep_until = $2 WHERE kid = $1 AND (keep_until IS NULL OR keep_until < $2)")
+            .bind(kid).bind(At(until)).execute(conn).await?;
+    });
+    Ok(())
 }

@@ -42,6 +42,18 @@ pub enum WebError {
     /// Details go to the log only, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refusal with its own stable problem type (`/problems/<kind>`),
+    /// such as `consent_revoked`; `detail` is in the caller's language.
+    #[error("{kind}: {detail}")]
+    Refused {
+        status: StatusCode,
+        kind: &'static str,
+        detail: String,
+        /// `WWW-Authenticate`, for 401s.
+        challenge: Option<String>,
+        /// `Retry-After` in seconds, for 429s.
+        retry_after: Option<i64>,
+    },
 }
 
 /// One wrong field. `pointer` is a JSON Pointer into the request (RFC 6901).
@@ -65,6 +77,7 @@ impl WebError {
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Refused { status, .. } => *status,
         }
     }
 }
@@ -96,6 +109,23 @@ impl IntoResponse for WebError {
             _ => {}
         }
         let mut res = self.status().into_response();
+        if let WebError::Refused {
+            challenge,
+            retry_after,
+            ..
+        } = &self
+        {
+            if let Some(v) = challenge
+                .as_deref()
+                .and_then(|c| HeaderValue::from_str(c).ok())
+            {
+                res.headers_mut()
+                    .insert(axum::http::header::WWW_AUTHENTICATE, v);
+            }
+            if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
         res.extensions_mut().insert(Marked(Arc::new(self)));
         res
     }
@@ -202,11 +232,16 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         return res;
     }
     let error = marked.as_ref().map(|m| m.0.as_ref());
-    let (kind, title_key, body_key) = texts(status);
+    let (mut kind, title_key, body_key) = texts(status);
+    if let Some(WebError::Refused { kind: own, .. }) = error {
+        kind = own;
+    }
     let t = Tr::new(lang);
     let title = t.get(title_key);
     let mut detail = match error {
-        Some(WebError::BadRequest { detail }) => Some(detail.clone()),
+        Some(WebError::BadRequest { detail }) | Some(WebError::Refused { detail, .. }) => {
+            Some(detail.clone())
+        }
         _ => None,
     };
     let errors = match error {

@@ -187,6 +187,7 @@ mod tests {
         let mut args: HashMap<Cow<'static, str>, FluentValue<'_>> = HashMap::new();
         for name in [
             "version", "id", "kinds", "reason", "tries", "seconds", "time", "page", "count",
+            "code", "days",
         ] {
             args.insert(Cow::Borrowed(name), FluentValue::from("x"));
         }

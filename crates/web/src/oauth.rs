@@ -136,7 +136,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
 }
 
 /// The one `DPoP` header, if any (RFC 9449 §4.3: more than one is an error).
-fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+pub(crate) fn dpop_header(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
     let mut all = headers.get_all("dpop").iter();
     let first = all.next();
     if all.next().is_some() {
@@ -386,13 +386,10 @@ fn resource_failure(e: OAuthError, dpop: bool) -> Response {
     res
 }
 
-/// UserInfo, GET or POST, with the token in the header only (FAPI 2.0 §5.3.4).
-pub async fn userinfo(
-    State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-) -> Response {
-    let Some((scheme, token)) = headers
+/// The access token of a resource request and how it came (RFC 6750
+/// §2.1, RFC 9449 §7.1): from the `Authorization` header only.
+pub(crate) fn access_token(headers: &HeaderMap) -> Option<(Scheme, String)> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
@@ -406,7 +403,15 @@ pub async fn userinfo(
             };
             Some((scheme, t.trim().to_owned()))
         })
-    else {
+}
+
+/// UserInfo, GET or POST, with the token in the header only (FAPI 2.0 §5.3.4).
+pub async fn userinfo(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Some((scheme, token)) = access_token(&headers) else {
         let mut res = StatusCode::UNAUTHORIZED.into_response();
         res.headers_mut().insert(
             WWW_AUTHENTICATE,

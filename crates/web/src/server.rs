@@ -277,6 +277,19 @@ pub async fn rotate_keys(settings: &Settings) -> Result<Vec<(String, String)>, S
         .collect())
 }
 
+/// `propusk consent verify`: the verdict on a receipt, as the public
+/// endpoint gives it.
+pub async fn verify_consent_receipt(
+    settings: &Settings,
+    receipt: &str,
+) -> Result<serde_json::Value, StartError> {
+    let (db, services) = offline_services(settings).await?;
+    let verdict = services.verify_receipt(receipt).await;
+    db.close().await;
+    let verdict = verdict.map_err(|e| StartError::Internal(format!("receipt: {e}")))?;
+    Ok(crate::api::consents::verdict_json(&verdict))
+}
+
 /// The services for a command run beside (or without) a live server.
 async fn offline_services(
     settings: &Settings,

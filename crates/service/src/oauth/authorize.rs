@@ -406,6 +406,16 @@ impl Services {
             return Err(ServiceError::LinkInvalid);
         }
         oauth_grants::insert_grant(&mut tx, &grant).await?;
+        // So that the partner can later ask this citizen for a consent by
+        // the `sub` it is about to receive.
+        propusk_store::consents::remember_subject(
+            &mut tx,
+            &p.client.sector,
+            &self.pairwise_sub(&p.client.sector, s.account_id),
+            s.account_id,
+            now,
+        )
+        .await?;
         oauth_grants::insert_code(
             &mut tx,
             &CodeRow {

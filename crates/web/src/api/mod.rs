@@ -13,6 +13,8 @@ use crate::error::{Problem, WebError};
 use crate::i18n::{Tr, UserLang};
 use crate::state::AppState;
 
+pub mod consents;
+pub mod partner;
 pub mod validate;
 
 #[derive(OpenApi)]
@@ -25,9 +27,37 @@ pub mod validate;
         license(name = "Apache-2.0"),
     ),
     components(schemas(Problem)),
-    tags((name = "identifiers", description = "Checks of Russian identifiers"))
+    tags(
+        (name = "identifiers", description = "Checks of Russian identifiers"),
+        (name = "consents", description = "Consent requests and receipts (client_credentials token, DPoP for fapi2 clients)"),
+        (name = "data", description = "Verified data under a consent"),
+    ),
+    modifiers(&DpopScheme)
 )]
 struct ApiDoc;
+
+/// The partner APIs' security scheme: an access token from the token
+/// endpoint, sent as `DPoP` (with a proof) or, for `oidc` sandbox clients,
+/// `Bearer`.
+struct DpopScheme;
+
+impl utoipa::Modify for DpopScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "dpop",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "DPoP-bound access token (RFC 9449), or Bearer for oidc sandbox clients",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The `/api/v1` routes and the OpenAPI document describing them.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -35,6 +65,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     OpenApiRouter::with_openapi(doc)
         .routes(routes!(validate::validate))
+        .routes(routes!(consents::create, consents::list))
+        .routes(routes!(consents::get_one))
+        .routes(routes!(consents::cancel))
+        .routes(routes!(consents::person))
+        .routes(routes!(consents::person_category))
+        .routes(routes!(consents::organization))
+        .routes(routes!(consents::verify))
         .split_for_parts()
 }
 

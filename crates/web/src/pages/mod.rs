@@ -16,6 +16,7 @@ pub mod authorize;
 pub mod business;
 pub mod cabinet;
 pub mod confirm;
+pub mod consents;
 pub mod contacts;
 pub mod dev;
 pub mod end_session;
@@ -84,6 +85,16 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/cabinet/orgs", get(orgs::show))
         .route("/cabinet/access", get(access::show))
         .route("/cabinet/access/revoke", post(access::revoke))
+        .route("/cabinet/consents", get(consents::list))
+        .route("/cabinet/consents/{id}", get(consents::show))
+        .route("/cabinet/consents/{id}/code", post(consents::send_code))
+        .route("/cabinet/consents/{id}/approve", post(consents::approve))
+        .route("/cabinet/consents/{id}/decline", post(consents::decline))
+        .route("/cabinet/consents/{id}/pause", post(consents::pause))
+        .route("/cabinet/consents/{id}/resume", post(consents::resume))
+        .route("/cabinet/consents/{id}/revoke", post(consents::revoke))
+        .route("/cabinet/consents/{id}/receipt.jwt", get(consents::receipt))
+        .route("/consents/receipts/{id}", get(consents::public_receipt))
         .route(
             "/oauth/authorize",
             get(authorize::start).post(authorize::start),

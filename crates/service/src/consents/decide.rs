@@ -1,0 +1,157 @@
+//! The citizen's side: the approval code, approving (keeping or dropping
+//! optional categories), declining, pausing, resuming and revoking.
+
+use std::collections::BTreeSet;
+
+use propusk_core::Lang;
+use propusk_core::account::ContactChannel;
+use propusk_core::consent::state::transition;
+use propusk_core::consent::{Action, By, Category, Status};
+use propusk_store::accounts;
+use propusk_store::consents::{self, Change, ConsentRow};
+use uuid::Uuid;
+
+use super::Consent;
+use crate::error::internal;
+use crate::sms_codes::Purpose;
+use crate::{Result, ServiceError, Services};
+
+fn code_subject(id: Uuid) -> String {
+    format!("consent:{id}")
+}
+
+impl Services {
+    /// The citizen's own consent as stored; anyone else's is `NotFound`.
+    async fn own_row(&self, account_id: Uuid, id: Uuid) -> Result<ConsentRow> {
+        consents::get(&self.db, id)
+            .await?
+            .filter(|r| r.account_id == account_id)
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// A request the citizen can still answer.
+    async fn open_request(&self, account_id: Uuid, id: Uuid) -> Result<ConsentRow> {
+        let row = self.own_row(account_id, id).await?;
+        if row.status != Status::Requested || row.request_expires_at <= self.clock.now() {
+            return Err(ServiceError::Conflict);
+        }
+        Ok(row)
+    }
+
+    /// Sends the 6-digit approval code to the account's confirmed phone.
+    pub async fn send_consent_code(&self, account_id: Uuid, id: Uuid, lang: Lang) -> Result<()> {
+        self.open_request(account_id, id).await?;
+        let phone = accounts::contacts_of(&self.db, account_id)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.channel == ContactChannel::Phone
+                    && c.confirmed_at.is_some()
+                    && c.removed_at.is_none()
+            })
+            .ok_or_else(|| {
+                ServiceError::field(
+                    "code",
+                    "no_phone",
+                    "Для подтверждения согласия нужен подтверждённый номер телефона",
+                    "Approving a consent needs a confirmed phone number",
+                )
+            })?;
+        let value = self
+            .vault
+            .open_str(&phone.value, &format!("contact:{}", phone.id))
+            .map_err(internal)?;
+        let mut tx = self.db.begin().await?;
+        self.send_sms_code(
+            &mut tx,
+            Purpose::ConsentApproval,
+            &code_subject(id),
+            &phone.value_index,
+            &value,
+            lang,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Approves a request with the SMS code, keeping the required
+    /// categories and those optional ones in `keep`. Signs the receipt.
+    pub async fn approve_consent(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        keep: &BTreeSet<Category>,
+        code: &str,
+    ) -> Result<Consent> {
+        let row = self.open_request(account_id, id).await?;
+        let mut consent = self.consent_of_row(row).await?;
+        let now = self.clock.now();
+        consent.granted = consent
+            .terms
+            .categories
+            .iter()
+            .filter(|c| !consent.terms.optional.contains(c) || keep.contains(c))
+            .copied()
+            .collect();
+        consent.approved_at = Some(now);
+        let record = consent.record(now);
+        let hash = record.hash();
+        let receipt = self.sign_receipt(&consent, "consent.approved", now).await?;
+        let granted: Vec<&str> = consent.granted.iter().map(|c| c.code()).collect();
+        let granted = serde_json::to_string(&granted).map_err(internal)?;
+
+        let tx = self.db.begin().await?;
+        let mut tx = self
+            .check_sms_code_or_commit(tx, Purpose::ConsentApproval, &code_subject(id), code)
+            .await?;
+        if !consents::approve(&mut tx, id, &granted, now, &hash, &receipt.1).await? {
+            return Err(ServiceError::Conflict);
+        }
+        let change = Change {
+            id,
+            from: Status::Requested,
+            to: Status::Active,
+            by: By::Citizen.code(),
+            reason: None,
+            at: now,
+        };
+        self.record_change(
+            &mut tx,
+            &consent,
+            &change,
+            "consent.approved",
+            Some(receipt),
+        )
+        .await?;
+        tx.commit().await?;
+        let row = consents::get(&self.db, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.consent_of_row(row).await
+    }
+
+    /// Declines a request; pauses, resumes or revokes a consent.
+    pub async fn citizen_consent_action(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        action: Action,
+    ) -> Result<Consent> {
+        let row = self.own_row(account_id, id).await?;
+        let now = self.clock.now();
+        if action == Action::Resume && row.valid_until <= now {
+            return Err(ServiceError::Conflict);
+        }
+        let to = transition(row.status, action, By::Citizen).map_err(|_| ServiceError::Conflict)?;
+        let change = Change {
+            id,
+            from: row.status,
+            to,
+            by: By::Citizen.code(),
+            reason: None,
+            at: now,
+        };
+        self.apply_change(row, &change, action.event()).await
+    }
+}

@@ -1,0 +1,133 @@
+//! Consent receipts: a JWS signed with the provider's ES256 key over the
+//! receipt claims (`core::consent::record`), and checking one against the
+//! published keys.
+
+use propusk_core::consent::record::RECEIPT_TYP;
+use propusk_oidc::{Alg, Compact};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Consent;
+use crate::error::internal;
+use crate::{Result, Services};
+
+/// What checking a receipt found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Signed by us, untampered; with its claims and the consent's status now.
+    Valid {
+        claims: serde_json::Value,
+        status: Option<propusk_core::consent::Status>,
+    },
+    /// Not a JWS, or not a consent receipt.
+    Malformed(String),
+    /// A key we never published, or a bad signature.
+    BadSignature,
+}
+
+impl Services {
+    /// The public page that shows a receipt's consent status, without
+    /// personal data.
+    pub fn receipt_status_url(&self, receipt_id: Uuid) -> String {
+        format!("{}/consents/receipts/{receipt_id}", self.public_base)
+    }
+
+    /// Signs a receipt for `event` on `consent` (its granted categories);
+    /// the receipt id is also the id of the history row that keeps it.
+    pub(crate) async fn sign_receipt(
+        &self,
+        consent: &Consent,
+        event: &'static str,
+        at: OffsetDateTime,
+    ) -> Result<(Uuid, String)> {
+        let approved = consent.approved_at.unwrap_or(at);
+        let receipt_id = Uuid::now_v7();
+        let claims = consent.record(approved).receipt_claims(
+            self.issuer(),
+            receipt_id,
+            event,
+            at,
+            &self.receipt_status_url(receipt_id),
+        );
+        let keys = self.provider_keys().await?;
+        let jws = keys
+            .signer(Alg::Es256)?
+            .sign(RECEIPT_TYP, &claims)
+            .map_err(internal)?;
+        Ok((receipt_id, jws))
+    }
+
+    /// Checks a receipt's signature against the published keys and says
+    /// what became of its consent.
+    pub async fn verify_receipt(&self, jws: &str) -> Result<Verdict> {
+        let jws = jws.trim();
+        let Ok(compact) = Compact::parse(jws) else {
+            return Ok(Verdict::Malformed("not a compact JWS".into()));
+        };
+        if compact.typ() != Some(RECEIPT_TYP) {
+            return Ok(Verdict::Malformed(format!("typ is not {RECEIPT_TYP}")));
+        }
+        let keys = self.provider_keys().await?;
+        let Some(key) = keys.published.find(&compact) else {
+            return Ok(Verdict::BadSignature);
+        };
+        if key.verify(&compact).is_err() {
+            return Ok(Verdict::BadSignature);
+        }
+        let claims = serde_json::Value::Object(compact.claims.clone());
+        if claims.get("iss").and_then(|v| v.as_str()) != Some(self.issuer()) {
+            return Ok(Verdict::Malformed("issued by another issuer".into()));
+        }
+        let status = match claims
+            .get("consent_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+        {
+            Some(id) => propusk_store::consents::get(&self.db, id)
+                .await?
+                .map(|r| r.status),
+            None => None,
+        };
+        Ok(Verdict::Valid { claims, status })
+    }
+}
+
+impl Services {
+    /// Keeps the key that signed `jws` published for as long as the
+    /// receipt can matter: the consent's end plus the partner's retention.
+    pub(crate) async fn keep_receipt_key(
+        &self,
+        tx: &mut propusk_store::Tx,
+        consent: &Consent,
+        jws: &str,
+    ) -> Result<()> {
+        let kid = Compact::parse(jws)
+            .ok()
+            .and_then(|c| c.kid().map(str::to_owned))
+            .ok_or_else(|| internal("receipt without kid"))?;
+        let retention = propusk_core::consent::catalogue::purpose(&consent.terms.purpose)
+            .map_or(0, |p| p.retention_days);
+        let until = consent.terms.valid_until + time::Duration::days(i64::from(retention));
+        propusk_store::signing_keys::keep_until(tx, &kid, until).await?;
+        Ok(())
+    }
+
+    /// What the public receipt page shows: the receipt's event and the
+    /// consent as it is now (the page prints no personal data).
+    pub async fn receipt_status(
+        &self,
+        receipt_id: Uuid,
+    ) -> Result<Option<(propusk_store::consents::EventRow, Consent)>> {
+        let Some(event) = propusk_store::consents::event_by_receipt(&self.db, receipt_id).await?
+        else {
+            return Ok(None);
+        };
+        if event.receipt.is_none() {
+            return Ok(None);
+        }
+        let Some(row) = propusk_store::consents::get(&self.db, event.consent_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((event, self.consent_of_row(row).await?)))
+    }
+}

@@ -1,0 +1,449 @@
+//! Consents end to end, on both databases: a partner asks through the API
+//! for a citizen it signed in, the citizen approves in the cabinet with the
+//! SMS code from the outbox, the partner reads, the citizen revokes and the
+//! next read is refused; the receipt verifies and a tampered one does not;
+//! another partner sees none of it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use openidconnect::core::{CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    RedirectUrl, Scope, TokenResponse,
+};
+use propusk_e2e::oidc::{authorize_as, create_client, new_client, url_query};
+use propusk_e2e::pages::{csrf_of, latest_code};
+use propusk_e2e::{TestApp, audit_actions, both_backends, client};
+use propusk_oidc::Profile;
+use serde_json::{Value, json};
+
+const VOLKOVA: &str = "+79000000002";
+const DEMO_PASSWORD: &str = "Propusk-Demo-2026";
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+/// A partner's sandbox client that signed Волкова in: its credentials, the
+/// `sub` it got, and her browser (still signed in to Propusk).
+struct Partner {
+    client_id: String,
+    secret: String,
+    sub: String,
+}
+
+async fn partner(app: &TestApp, scopes: &[&str], browser: &reqwest::Client) -> Partner {
+    let created = create_client(app, new_client(Profile::Oidc, REDIRECT, scopes, None)).await;
+    let secret = created.client_secret.clone().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let oidc = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(created.client_id.clone()),
+        Some(ClientSecret::new(secret.clone())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, _, nonce) = oidc
+        .authorize_url(
+            openidconnect::AuthenticationFlow::<openidconnect::core::CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("fullname".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let back = authorize_as(app, browser, url.as_str(), VOLKOVA, DEMO_PASSWORD, false).await;
+    let code = url_query(&back, "code").unwrap();
+    let tokens = oidc
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&oidc.id_token_verifier(), &nonce)
+        .unwrap();
+    Partner {
+        client_id: created.client_id,
+        secret,
+        sub: claims.subject().as_str().to_owned(),
+    }
+}
+
+impl Partner {
+    async fn token(&self, app: &TestApp) -> String {
+        let res = client()
+            .post(app.url("/oauth/token"))
+            .basic_auth(&self.client_id, Some(&self.secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut r = client().request(method, app.url(path));
+    if let Some(t) = token {
+        r = r.header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        r = r.json(b);
+    }
+    let res = r.send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, headers, res.json().await.unwrap_or(Value::Null))
+}
+
+fn in_days(days: i64) -> String {
+    (time::OffsetDateTime::now_utc() + time::Duration::days(days))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+async fn page(browser: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    browser
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn post_form(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    csrf: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("csrf", csrf)];
+    form.extend_from_slice(extra);
+    browser
+        .post(app.url(path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+both_backends! {
+    async fn a_consent_from_request_to_revocation(tdb: TestDb) {
+        let app = TestApp::spawn_with(tdb, |s| s.demo = true).await;
+        let browser = client();
+        let bank = partner(&app, &["fullname", "id_doc", "snils", "inn", "income", "addresses"], &browser).await;
+        let token = bank.token(&app).await;
+        let post = reqwest::Method::POST;
+        let get = reqwest::Method::GET;
+
+        // Without a token: 401 with a challenge, as a problem document.
+        let (status, headers, body) = api(&app, get.clone(), "/api/v1/consents", None, None).await;
+        assert_eq!(status, 401);
+        assert!(headers.get("www-authenticate").unwrap().to_str().unwrap().contains("DPoP"));
+        assert_eq!(body["type"], "/problems/invalid_token");
+
+        // Refusals name each field: an unknown sub, a category outside the
+        // approved scopes, a validity beyond a year.
+        let bad = json!({
+            "sub": "nobody", "purpose": "loan_application", "categories": ["passport", "pension"],
+            "valid_until": in_days(400), "mode": "one_time",
+        });
+        let (status, _, body) = api(&app, post.clone(), "/api/v1/consents", Some(&token), Some(&bad)).await;
+        assert_eq!(status, 422, "{body}");
+        let codes: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, vec!["unknown_subject", "scope_not_allowed", "too_long"], "{body}");
+
+        let request = json!({
+            "sub": bank.sub, "purpose": "loan_application",
+            "categories": ["passport", "income", "address"], "optional_categories": ["address"],
+            "valid_until": in_days(30), "mode": "periodic", "frequency": {"max_reads": 2, "per": "day"},
+            "return_url": "https://bank.example/back",
+        });
+        let (status, headers, consent) = api(&app, post.clone(), "/api/v1/consents", Some(&token), Some(&request)).await;
+        assert_eq!(status, 201, "{consent}");
+        let id = consent["id"].as_str().unwrap().to_owned();
+        assert_eq!(headers.get("location").unwrap().to_str().unwrap(), format!("/api/v1/consents/{id}"));
+        assert_eq!(consent["status"], "requested");
+
+        // Before approval, a read is refused.
+        let read_path = format!("/api/v1/person?consent_id={id}");
+        let (status, _, body) = api(&app, get.clone(), &read_path, Some(&token), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/no_consent")));
+
+        // The citizen sees the request and approves it with the SMS code,
+        // dropping the optional address.
+        let list = page(&browser, &app, "/cabinet/consents").await;
+        assert!(list.contains(&id) && list.contains("Ожидает решения"), "{list}");
+        let detail = page(&browser, &app, &format!("/cabinet/consents/{id}")).await;
+        assert!(detail.contains("Рассмотрение заявки на кредит") && detail.contains("keep_address"), "{detail}");
+        assert!(detail.contains("Серия") && detail.contains("ФНС России"), "each category's fields and source");
+        let csrf = csrf_of(&detail);
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/code"), &csrf, &[]).await;
+        assert_eq!(res.status(), 303);
+        let code = latest_code(&app, VOLKOVA).await;
+        assert_eq!(code.len(), 6);
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/approve"), &csrf, &[("code", wrong)]).await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("Осталось попыток: 2"));
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/approve"), &csrf, &[("code", code.as_str())]).await;
+        assert_eq!(res.status(), 303);
+
+        let (_, _, consent) = api(&app, get.clone(), &format!("/api/v1/consents/{id}"), Some(&token), None).await;
+        assert_eq!(consent["status"], "active");
+        assert_eq!(consent["granted_categories"], json!(["passport", "income"]));
+        let receipt = consent["receipt"].as_str().unwrap().to_owned();
+
+        // The receipt verifies; a tampered one does not.
+        let (status, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": receipt}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(verdict["valid"], true, "{verdict}");
+        assert_eq!(verdict["status"], "active");
+        assert_eq!(verdict["claims"]["consent_id"], id.as_str());
+        assert!(!verdict["claims"].to_string().contains(&bank.sub), "no subject in the receipt");
+        let mut parts: Vec<String> = receipt.split('.').map(str::to_owned).collect();
+        let mut claims: Value = serde_json::from_slice(&b64(&parts[1])).unwrap();
+        claims["valid_until"] = "2099-01-01T00:00:00Z".into();
+        parts[1] = b64e(claims.to_string().as_bytes());
+        let (_, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": parts.join(".")}))).await;
+        assert_eq!(verdict["valid"], false, "{verdict}");
+
+        // Reads: what is covered, with source and as-of date.
+        let (status, _, data) = api(&app, get.clone(), &read_path, Some(&token), None).await;
+        assert_eq!(status, 200, "{data}");
+        let passport = &data["categories"]["passport"];
+        assert_eq!(passport["data"]["number"], "654321", "{data}");
+        assert_eq!(passport["source"], "mvd");
+        assert!(passport["as_of"].is_string());
+        assert_eq!(data["categories"]["income"]["source"], "fns");
+        assert!(data["categories"]["income"]["data"]["statements"].is_array(), "{data}");
+        assert!(data["categories"].get("address").is_none());
+
+        let (status, _, body) = api(&app, get.clone(), &format!("/api/v1/person/address?consent_id={id}"), Some(&token), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/category_not_covered")));
+        let (status, _, body) = api(&app, get.clone(), &format!("{read_path}&purpose=insurance"), Some(&token), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/purpose_mismatch")));
+        let (status, _, _) = api(&app, get.clone(), &format!("/api/v1/person/passport?consent_id={id}"), Some(&token), None).await;
+        assert_eq!(status, 200, "the second read of the day");
+        let (status, headers, body) = api(&app, get.clone(), &read_path, Some(&token), None).await;
+        assert_eq!((status, body["type"].as_str()), (429, Some("/problems/too_frequent")));
+        assert!(headers.get("retry-after").is_some());
+
+        // Another partner sees none of it.
+        let other_browser = client();
+        let other = partner(&app, &["fullname", "id_doc"], &other_browser).await;
+        let other_token = other.token(&app).await;
+        let (status, _, _) = api(&app, get.clone(), &format!("/api/v1/consents/{id}"), Some(&other_token), None).await;
+        assert_eq!(status, 404);
+        let (status, _, body) = api(&app, get.clone(), &read_path, Some(&other_token), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/no_consent")));
+        let (_, _, list) = api(&app, get.clone(), "/api/v1/consents", Some(&other_token), None).await;
+        assert_eq!(list["consents"], json!([]));
+        let (status, _, _) = api(&app, post.clone(), &format!("/api/v1/consents/{id}/cancel"), Some(&other_token), Some(&json!({}))).await;
+        assert_eq!(status, 404);
+
+        // The citizen's access log shows each read, refused ones too.
+        let detail = page(&browser, &app, &format!("/cabinet/consents/{id}")).await;
+        assert!(detail.contains("/api/v1/person/passport") && detail.contains("отказ (too_frequent)"), "{detail}");
+        assert!(detail.contains("отказ (category_not_covered)"));
+
+        // Pause stops reads; resume allows them; revocation ends them.
+        let csrf = csrf_of(&detail);
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/pause"), &csrf, &[]).await;
+        assert_eq!(res.status(), 303);
+        let (status, _, body) = api(&app, get.clone(), &read_path, Some(&token), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/consent_paused")));
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/resume"), &csrf, &[]).await;
+        assert_eq!(res.status(), 303);
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/revoke"), &csrf, &[]).await;
+        assert_eq!(res.status(), 303);
+        let (status, _, body) = api(&app, get.clone(), &read_path, Some(&token), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/consent_revoked")), "{body}");
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/revoke"), &csrf, &[]).await;
+        assert_eq!(res.status(), 409, "a revoked consent stays revoked");
+
+        // The revocation receipt still verifies and says what became of it.
+        let (_, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": receipt}))).await;
+        assert_eq!((verdict["valid"].as_bool(), verdict["status"].as_str()), (Some(true), Some("revoked")));
+        let detail = page(&browser, &app, &format!("/cabinet/consents/{id}")).await;
+        let at = detail.find("/consents/receipts/").unwrap();
+        let receipt_page = &detail[at..].split('"').next().unwrap().to_owned();
+        let public = client().get(app.url(receipt_page)).send().await.unwrap();
+        assert_eq!(public.status(), 200);
+        let public = public.text().await.unwrap();
+        assert!(public.contains("Отозвано") && !public.contains("Волкова") && !public.contains("654321"), "{public}");
+        let res = browser.get(app.url(&format!("/cabinet/consents/{id}/receipt.jwt"))).send().await.unwrap();
+        assert_eq!(res.headers().get("content-type").unwrap(), "application/jwt");
+        assert_eq!(res.text().await.unwrap(), receipt);
+
+        let actions = audit_actions(&app.db.as_ref().unwrap().url).await;
+        for a in ["consent.requested", "consent.approved", "consent.paused", "consent.resumed", "consent.revoked"] {
+            assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+        }
+        app.shutdown().await;
+    }
+
+    async fn a_citizen_declines_and_a_partner_withdraws(tdb: TestDb) {
+        let app = TestApp::spawn_with(tdb, |s| s.demo = true).await;
+        let browser = client();
+        let bank = partner(&app, &["fullname", "id_doc"], &browser).await;
+        let token = bank.token(&app).await;
+        let ask = json!({"sub": bank.sub, "purpose": "account_opening", "categories": ["passport"],
+            "valid_until": in_days(10), "mode": "one_time"});
+        let (_, _, a) = api(&app, reqwest::Method::POST, "/api/v1/consents", Some(&token), Some(&ask)).await;
+        let (_, _, b) = api(&app, reqwest::Method::POST, "/api/v1/consents", Some(&token), Some(&ask)).await;
+        let (a, b) = (a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned());
+        let detail = page(&browser, &app, &format!("/cabinet/consents/{a}")).await;
+        let csrf = csrf_of(&detail);
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{a}/decline"), &csrf, &[]).await;
+        assert_eq!(res.status(), 303);
+        let (_, _, c) = api(&app, reqwest::Method::GET, &format!("/api/v1/consents/{a}"), Some(&token), None).await;
+        assert_eq!(c["status"], "declined");
+        assert!(c["receipt"].is_null());
+        let (status, _, c) = api(&app, reqwest::Method::POST, &format!("/api/v1/consents/{b}/cancel"), Some(&token), Some(&json!({"reason": "the application was withdrawn"}))).await;
+        assert_eq!((status, c["status"].as_str()), (200, Some("cancelled")), "{c}");
+        let (status, _, _) = api(&app, reqwest::Method::POST, &format!("/api/v1/consents/{b}/cancel"), Some(&token), Some(&json!({}))).await;
+        assert_eq!(status, 409);
+        // The citizen can no longer answer it.
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{b}/code"), &csrf, &[]).await;
+        assert_eq!(res.status(), 409);
+        let list = page(&browser, &app, "/cabinet/consents?status=declined").await;
+        assert!(list.contains(&a) && !list.contains(&b));
+        app.shutdown().await;
+    }
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
+}
+
+fn b64e(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Keeps a screenshot beside the browser failures, for a person to look at.
+fn save(png: &[u8], name: &str) {
+    let dir = propusk_e2e::browser::failure_dir().with_file_name("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+}
+
+/// In Chromium: Волкова finds the bank's request in «Мои согласия», gets
+/// the SMS code, unticks the optional address and approves; the bank reads;
+/// she sees the read in the access log and revokes; the bank's next read is
+/// refused.
+#[tokio::test]
+async fn in_chromium_a_citizen_approves_with_the_sms_code_and_revokes() {
+    use fantoccini::Locator;
+    use propusk_e2e::browser::{Browser, ensure, sign_in_with, wait_for_heading, wait_for_text};
+    let app = TestApp::spawn_with(propusk_testkit::TestDb::sqlite().await, |s| s.demo = true).await;
+    let bank = partner(
+        &app,
+        &["fullname", "id_doc", "income", "addresses"],
+        &client(),
+    )
+    .await;
+    let token = bank.token(&app).await;
+    let ask = json!({
+        "sub": bank.sub, "purpose": "mortgage", "categories": ["passport", "income", "address"],
+        "optional_categories": ["address"], "valid_until": in_days(90), "mode": "periodic",
+        "frequency": {"max_reads": 3, "per": "month"},
+    });
+    let (status, _, consent) = api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/consents",
+        Some(&token),
+        Some(&ask),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = consent["id"].as_str().unwrap().to_owned();
+    let base = app.base.clone();
+    let app_ref = &app;
+    let (token_ref, id_ref) = (&token, &id);
+    Browser::run(
+        "in_chromium_a_citizen_approves_with_the_sms_code_and_revokes",
+        |c| async move {
+            sign_in_with(&c, &base, VOLKOVA, DEMO_PASSWORD).await?;
+            wait_for_heading(&c, "Волкова Мария Александровна").await?;
+            propusk_e2e::browser::follow_link(&c, "/cabinet/consents", "Мои согласия").await?;
+            save(&c.screenshot().await?, "consents_list");
+            c.find(Locator::Css(&format!(
+                "a[href='/cabinet/consents/{id_ref}']"
+            )))
+            .await?
+            .click()
+            .await?;
+            wait_for_heading(&c, "Согласие: АО «Демо-банк»").await?;
+            c.find(Locator::Id("send-code")).await?.click().await?;
+            wait_for_text(&c, ".form-notice", "Код отправлен").await?;
+            let code = latest_code(app_ref, VOLKOVA).await;
+            c.find(Locator::Id("keep-address")).await?.click().await?;
+            c.find(Locator::Id("code")).await?.send_keys(&code).await?;
+            save(&c.screenshot().await?, "consent_decision");
+            c.find(Locator::Id("approve")).await?.click().await?;
+            wait_for_text(&c, "#consent-status", "Действует").await?;
+            let items = c.find(Locator::Id("consent-items")).await?.text().await?;
+            ensure(
+                items.contains("Адрес регистрации — не передаётся"),
+                format!("address dropped: {items}"),
+            )?;
+
+            let (status, _, data) = api(
+                app_ref,
+                reqwest::Method::GET,
+                &format!("/api/v1/person?consent_id={id_ref}"),
+                Some(token_ref),
+                None,
+            )
+            .await;
+            ensure(
+                status == 200 && data["categories"]["passport"].is_object(),
+                format!("the bank reads: {status} {data}"),
+            )?;
+            c.refresh().await?;
+            wait_for_text(&c, "#consent-reads", "/api/v1/person").await?;
+            save(&c.screenshot().await?, "consent_active");
+            c.find(Locator::Id("revoke")).await?.click().await?;
+            wait_for_text(&c, "#consent-status", "Отозвано").await?;
+            let (status, _, body) = api(
+                app_ref,
+                reqwest::Method::GET,
+                &format!("/api/v1/person?consent_id={id_ref}"),
+                Some(token_ref),
+                None,
+            )
+            .await;
+            ensure(
+                status == 403 && body["type"] == "/problems/consent_revoked",
+                format!("refused after revocation: {status} {body}"),
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+    app.shutdown().await;
+}
