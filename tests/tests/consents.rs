@@ -226,6 +226,19 @@ both_backends! {
         let (_, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": parts.join(".")}))).await;
         assert_eq!(verdict["valid"], false, "{verdict}");
 
+        // The receipt as a PDF, for the citizen and for the partner: Cyrillic
+        // text that pdftotext extracts, no personal data, and the status URL.
+        let res = browser.get(app.url(&format!("/cabinet/consents/{id}/receipt.pdf"))).send().await.unwrap();
+        assert_eq!(res.headers().get("content-type").unwrap(), "application/pdf");
+        let pdf = res.bytes().await.unwrap().to_vec();
+        let text = pdf_text(&pdf, "consent_receipt");
+        assert!(text.contains("Квитанция о согласии") && text.contains("АО «Демо-банк»"), "{text}");
+        assert!(text.contains("Доходы (справки 2-НДФЛ)") && !text.contains("Адрес регистрации по месту"), "{text}");
+        assert!(text.contains("/consents/receipts/") && !text.contains("Волкова") && !text.contains("654321"), "{text}");
+        let res = client().get(app.url(&format!("/api/v1/consents/{id}/receipt.pdf"))).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+
         // Reads: what is covered, with source and as-of date.
         let (status, _, data) = api(&app, get.clone(), &read_path, Some(&token), None).await;
         assert_eq!(status, 200, "{data}");
@@ -446,4 +459,26 @@ async fn in_chromium_a_citizen_approves_with_the_sms_code_and_revokes() {
     )
     .await;
     app.shutdown().await;
+}
+
+/// The text `pdftotext` extracts from `pdf`; the first page is also kept as
+/// a PNG beside the browser screenshots, for a person to look at.
+fn pdf_text(pdf: &[u8], name: &str) -> String {
+    let dir = propusk_e2e::browser::failure_dir().with_file_name("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success());
+    let _ = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1"])
+        .arg(&path)
+        .arg(dir.join(name))
+        .status();
+    String::from_utf8(out.stdout).unwrap()
 }

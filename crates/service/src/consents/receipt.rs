@@ -131,3 +131,44 @@ impl Services {
         Ok(Some((event, self.consent_of_row(row).await?)))
     }
 }
+
+impl Services {
+    /// The newest receipt of a consent as a PDF (approval, or the revocation,
+    /// expiry or cancellation after it). `NotFound` before approval.
+    pub async fn receipt_pdf(&self, consent: &Consent) -> Result<Vec<u8>> {
+        let approved = consent.approved_at.ok_or(crate::ServiceError::NotFound)?;
+        let event = propusk_store::consents::events(&self.db, consent.id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|e| e.receipt.is_some())
+            .ok_or(crate::ServiceError::NotFound)?;
+        let what = match event.to_status {
+            propusk_core::consent::Status::Active => "Согласие дано",
+            propusk_core::consent::Status::Revoked => "Согласие отозвано гражданином",
+            propusk_core::consent::Status::Expired => "Срок действия согласия истёк",
+            propusk_core::consent::Status::Cancelled => "Согласие аннулировано",
+            other => other.title(propusk_core::Lang::Ru),
+        };
+        let record = consent.record(approved);
+        let moscow = crate::format::moscow_time;
+        let (receipt_id, issued_at) = (event.id.to_string(), moscow(event.at));
+        let (valid_from, valid_until) = (moscow(approved), moscow(consent.terms.valid_until));
+        let status_url = self.receipt_status_url(event.id);
+        // Rendering is CPU work (fonts are subset): off the async threads.
+        tokio::task::spawn_blocking(move || {
+            propusk_docs::receipt::render(&propusk_docs::receipt::ReceiptDoc {
+                record: &record,
+                receipt_id,
+                event: what.to_owned(),
+                issued_at,
+                valid_from,
+                valid_until,
+                status_url,
+            })
+            .map_err(internal)
+        })
+        .await
+        .map_err(internal)?
+    }
+}

@@ -598,6 +598,7 @@ consent-pause = Pause
 consent-resume = Resume
 consent-revoke = Revoke consent
 consent-receipt = Download the receipt (JWS)
+consent-receipt-pdf = Receipt (PDF)
 consent-history = History
 consent-when = When
 consent-who = Who

@@ -598,6 +598,7 @@ consent-pause = Приостановить
 consent-resume = Возобновить
 consent-revoke = Отозвать согласие
 consent-receipt = Скачать квитанцию (JWS)
+consent-receipt-pdf = Квитанция (PDF)
 consent-history = История
 consent-when = Когда
 consent-who = Кто

@@ -165,6 +165,33 @@ pub async fn get_one(
     Ok(Json(c.to_json()))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/consents/{id}/receipt.pdf", tag = "consents", security(("dpop" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The newest receipt as a PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "No such consent of yours, or not approved", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    UserLang(lang): UserLang,
+    Partner(client): Partner,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let c = state
+        .services
+        .consent_of_client(&client.id, consent_id(&id)?)
+        .await
+        .map_err(|e| api_error(e, lang))?;
+    let pdf = state
+        .services
+        .receipt_pdf(&c)
+        .await
+        .map_err(|e| api_error(e, lang))?;
+    Ok(crate::pages::consents::pdf_response(c.id, pdf))
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {

@@ -68,6 +68,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::create, consents::list))
         .routes(routes!(consents::get_one))
         .routes(routes!(consents::cancel))
+        .routes(routes!(consents::receipt_pdf))
         .routes(routes!(consents::person))
         .routes(routes!(consents::person_category))
         .routes(routes!(consents::organization))

@@ -482,3 +482,36 @@ pub async fn public_receipt(
         ctx,
     })
 }
+
+/// The newest receipt as a PDF, for the citizen.
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    Citizen(current): Citizen,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (c, _, _) = state
+        .services
+        .consent_of_citizen(current.account_id, parse_id(&id)?)
+        .await
+        .map_err(service_error)?;
+    let pdf = state
+        .services
+        .receipt_pdf(&c)
+        .await
+        .map_err(service_error)?;
+    Ok(pdf_response(c.id, pdf))
+}
+
+pub fn pdf_response(id: Uuid, pdf: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"consent-{id}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response()
+}

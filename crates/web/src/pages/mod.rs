@@ -94,6 +94,10 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/cabinet/consents/{id}/resume", post(consents::resume))
         .route("/cabinet/consents/{id}/revoke", post(consents::revoke))
         .route("/cabinet/consents/{id}/receipt.jwt", get(consents::receipt))
+        .route(
+            "/cabinet/consents/{id}/receipt.pdf",
+            get(consents::receipt_pdf),
+        )
         .route("/consents/receipts/{id}", get(consents::public_receipt))
         .route(
             "/oauth/authorize",
