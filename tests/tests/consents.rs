@@ -171,6 +171,14 @@ both_backends! {
         let codes: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
         assert_eq!(codes, vec!["unknown_subject", "scope_not_allowed", "too_long"], "{body}");
 
+        // A webhook receiver on loopback, registered through the API.
+        let (hooks, hooks_url) = receiver().await;
+        let (status, _, hook) = api(&app, post.clone(), "/api/v1/webhooks", Some(&token), Some(&json!({"url": hooks_url}))).await;
+        assert_eq!(status, 201, "{hook}");
+        let hook_secret = hook["secret"].as_str().unwrap().to_owned();
+        let (status, _, _) = api(&app, post.clone(), "/api/v1/webhooks", Some(&token), Some(&json!({"url": "http://bank.example/h"}))).await;
+        assert_eq!(status, 422, "plain http only on loopback");
+
         let request = json!({
             "sub": bank.sub, "purpose": "loan_application",
             "categories": ["passport", "income", "address"], "optional_categories": ["address"],
@@ -292,6 +300,23 @@ both_backends! {
         assert_eq!((status, body["type"].as_str()), (403, Some("/problems/consent_revoked")), "{body}");
         let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/revoke"), &csrf, &[]).await;
         assert_eq!(res.status(), 409, "a revoked consent stays revoked");
+
+        // The partner heard of it: consent.revoked, signed with its secret.
+        let revoked = wait_for_event(&hooks, "consent.revoked").await;
+        propusk_core::webhook::verify(&revoked.0, revoked.1.as_bytes(), &[&hook_secret], time::OffsetDateTime::now_utc()).unwrap();
+        let event: Value = serde_json::from_str(&revoked.1).unwrap();
+        assert_eq!(event["data"]["consent_id"], id.as_str());
+        assert_eq!(event["data"]["status"], "revoked");
+        let kinds: Vec<String> = hooks.lock().unwrap().iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["type"].as_str().unwrap().to_owned()).collect();
+        for k in ["consent.approved", "consent.paused", "consent.resumed", "consent.revoked"] {
+            assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+        }
+        let (_, _, list) = api(&app, get.clone(), "/api/v1/webhooks", Some(&token), None).await;
+        let hook_id = list["webhooks"][0]["id"].as_str().unwrap().to_owned();
+        let (_, _, deliveries) = api(&app, get.clone(), &format!("/api/v1/webhooks/{hook_id}/deliveries"), Some(&token), None).await;
+        assert!(deliveries["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "delivered" && d["last_status"] == 200), "{deliveries}");
+        let (status, _, _) = api(&app, get.clone(), &format!("/api/v1/webhooks/{hook_id}/deliveries"), Some(&other_token), None).await;
+        assert_eq!(status, 404, "another partner's webhooks are not there");
 
         // The revocation receipt still verifies and says what became of it.
         let (_, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": receipt}))).await;
@@ -481,4 +506,50 @@ fn pdf_text(pdf: &[u8], name: &str) -> String {
         .arg(dir.join(name))
         .status();
     String::from_utf8(out.stdout).unwrap()
+}
+
+type Hooks = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver on loopback: keeps (signature, body) and answers 200.
+async fn receiver() -> (Hooks, String) {
+    let got: Hooks = Default::default();
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/hooks",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                let sig = headers
+                    .get("propusk-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                keep.lock().unwrap().push((sig, body));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (got, url)
+}
+
+/// Waits (up to 10 s) for an event of `kind`; the dispatcher polls each second.
+async fn wait_for_event(hooks: &Hooks, kind: &str) -> (String, String) {
+    for _ in 0..100 {
+        let found = hooks
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, b)| b.contains(&format!("\"type\":\"{kind}\"")))
+            .cloned();
+        if let Some(f) = found {
+            return f;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} webhook arrived");
 }

@@ -17,6 +17,7 @@ pub mod retry;
 pub mod signin;
 pub mod time;
 pub mod vault;
+pub mod webhook;
 
 pub use lang::Lang;
 pub use money::Money;

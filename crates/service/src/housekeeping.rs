@@ -47,7 +47,8 @@ impl Services {
             oauth_purged: oauth_grants::purge(&self.db, now).await?
                 + oauth_logout::purge(&self.db, now - Duration::days(30)).await?
                 + oauth_rate::purge(&self.db, now.unix_timestamp().div_euclid(60) - 60).await?,
-            consents_expired: self.expire_consents(1000).await?,
+            consents_expired: self.expire_consents(1000).await?
+                + self.announce_expiring_consents(1000).await?,
         })
     }
 

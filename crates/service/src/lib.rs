@@ -43,6 +43,7 @@ pub mod sessions;
 pub mod signin;
 pub mod signing;
 mod sms_codes;
+pub mod webhooks;
 pub mod writes;
 
 pub use error::{FieldProblem, ServiceError};

@@ -26,6 +26,32 @@ use uuid::Uuid;
 
 const VOLKOVA: &str = "+79000000002";
 
+fn client_for(org: Uuid) -> NewClient {
+    NewClient {
+        org_id: org,
+        name: "Банк".into(),
+        profile: Profile::Oidc,
+        sandbox: true,
+        redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+        scopes: vec![
+            "fullname".into(),
+            "id_doc".into(),
+            "snils".into(),
+            "income".into(),
+        ],
+        jwks: None,
+        jwks_uri: None,
+        secret: true,
+        ip_allow: vec![],
+        post_logout_redirect_uris: vec![],
+        backchannel_logout_uri: None,
+    }
+}
+
+fn new_client(w: &World) -> NewClient {
+    client_for(w.client.org_id)
+}
+
 struct World {
     s: Services,
     clock: std::sync::Arc<common::TestClock>,
@@ -40,28 +66,7 @@ async fn world(tdb: &propusk_testkit::TestDb) -> World {
     let org = s.seed_demo_partner().await.unwrap();
     s.ensure_signing_keys().await.unwrap();
     let created = s
-        .create_client(
-            &NewClient {
-                org_id: org,
-                name: "Банк".into(),
-                profile: Profile::Oidc,
-                sandbox: true,
-                redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
-                scopes: vec![
-                    "fullname".into(),
-                    "id_doc".into(),
-                    "snils".into(),
-                    "income".into(),
-                ],
-                jwks: None,
-                jwks_uri: None,
-                secret: true,
-                ip_allow: vec![],
-                post_logout_redirect_uris: vec![],
-                backchannel_logout_uri: None,
-            },
-            Actor::system(),
-        )
+        .create_client(&client_for(org), Actor::system())
         .await
         .unwrap();
     let client = s.client(&created.client_id).await.unwrap().unwrap();
@@ -209,5 +214,165 @@ both_backends! {
         let code = common::last_code(&w.s, VOLKOVA).await;
         let approved = w.s.approve_consent(w.account, c.id, &keep, &code).await.unwrap();
         assert_eq!(approved.granted, [Category::Passport].into(), "the optional SNILS was not kept");
+    }
+}
+
+/// A webhook receiver on loopback: answers 200 and keeps what it got.
+struct Receiver {
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Listens on `port` (0: any); returns it with the port taken.
+    async fn start(port: u16) -> (Receiver, u16) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = got.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).to_string();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let head = &text[..end];
+                            let len: usize = head
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse().unwrap())
+                                })
+                                .unwrap_or(0);
+                            if buf.len() >= end + 4 + len {
+                                let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len])
+                                    .to_string();
+                                let header = |name: &str| {
+                                    head.lines()
+                                        .find_map(|l| {
+                                            let (k, v) = l.split_once(':')?;
+                                            k.eq_ignore_ascii_case(name)
+                                                .then(|| v.trim().to_owned())
+                                        })
+                                        .unwrap_or_default()
+                                };
+                                keep.lock().unwrap().push((
+                                    header("propusk-signature"),
+                                    header("propusk-event-id"),
+                                    body,
+                                ));
+                                let _ = sock
+                                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                                    .await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (Receiver { got, task }, port)
+    }
+
+    fn got(&self) -> Vec<(String, String, String)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+both_backends! {
+    async fn webhooks_are_retried_while_the_receiver_is_down_and_dead_lettered_when_it_never_returns(tdb: TestDb) {
+        let w = world(&tdb).await;
+        let http = reqwest::Client::new();
+        // A port nothing listens on yet.
+        let port = { let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap(); l.local_addr().unwrap().port() };
+        let url = format!("http://127.0.0.1:{port}/hooks");
+        let (endpoint, secret) = w.s.create_webhook(&w.client, &url, &["consent.approved".into(), "consent.revoked".into()]).await.unwrap();
+        assert!(w.s.create_webhook(&w.client, "http://bank.example/h", &[]).await.is_err(), "http only on loopback");
+        assert!(w.s.create_webhook(&w.client, &url, &["consent.nope".into()]).await.is_err());
+
+        let id = approved(&w, 30, "periodic").await;
+        // Down: the attempt fails and is kept for later.
+        assert_eq!(w.s.deliver_webhooks(&http).await.unwrap(), (0, 1, 0));
+        let (receiver, _) = Receiver::start(port).await;
+        assert_eq!(w.s.deliver_webhooks(&http).await.unwrap(), (0, 0, 0), "not due yet");
+        w.clock.advance(Duration::seconds(11));
+        assert_eq!(w.s.deliver_webhooks(&http).await.unwrap(), (1, 0, 0));
+        let got = receiver.got();
+        assert_eq!(got.len(), 1);
+        let (signature, event_id, body) = &got[0];
+        let payload: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(payload["type"], "consent.approved");
+        assert_eq!(payload["data"]["consent_id"], id.to_string());
+        assert_eq!(payload["id"].as_str().unwrap(), event_id);
+        propusk_core::webhook::verify(signature, body.as_bytes(), &[&secret], w.clock.now_for_test()).unwrap();
+
+        // Redelivery keeps the event id, so the receiver can tell it has it.
+        let deliveries = w.s.webhook_deliveries(&w.client, endpoint.id, 10).await.unwrap();
+        assert_eq!((deliveries.len(), deliveries[0].status.as_str(), deliveries[0].attempts), (1, "delivered", 2));
+        w.s.redeliver_webhook(&w.client, deliveries[0].id).await.unwrap();
+        assert_eq!(w.s.deliver_webhooks(&http).await.unwrap(), (1, 0, 0));
+        assert_eq!(receiver.got()[1].1, *event_id);
+
+        // Rotation: both secrets sign for a day.
+        let new = w.s.rotate_webhook_secret(&w.client, endpoint.id).await.unwrap();
+        // The receiver goes away for good; the revocation is tried for a day, then dead.
+        receiver.task.abort();
+        drop(receiver);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        w.s.citizen_consent_action(w.account, id, propusk_core::consent::Action::Revoke).await.unwrap();
+        let mut rounds = 0;
+        loop {
+            let (sent, _retried, dead) = w.s.deliver_webhooks(&http).await.unwrap();
+            assert_eq!(sent, 0);
+            if dead == 1 {
+                break;
+            }
+            rounds += 1;
+            assert!(rounds < 60, "dead-lettered within a day");
+            w.clock.advance(Duration::hours(1));
+        }
+        let deliveries = w.s.webhook_deliveries(&w.client, endpoint.id, 10).await.unwrap();
+        let dead = deliveries.iter().find(|d| d.event_type == "consent.revoked").unwrap();
+        assert_eq!(dead.status, "dead");
+        assert!(dead.last_error.is_some() && dead.attempts > 5, "{dead:?}");
+        // Nothing else was lost: the approval stays delivered.
+        assert!(deliveries.iter().any(|d| d.event_type == "consent.approved" && d.status == "delivered"));
+        assert_ne!(new, secret);
+        // Another partner sees none of it.
+        let other = w.s.create_client(&NewClient { name: "Другой".into(), ..new_client(&w) }, Actor::system()).await.unwrap();
+        let other = w.s.client(&other.client_id).await.unwrap().unwrap();
+        assert!(matches!(w.s.webhook_deliveries(&other, endpoint.id, 10).await, Err(ServiceError::NotFound)));
+        assert!(matches!(w.s.redeliver_webhook(&other, dead.id).await, Err(ServiceError::NotFound)));
+        assert!(w.s.webhooks_of(&other).await.unwrap().is_empty());
+    }
+
+    async fn expiring_consents_are_announced_once(tdb: TestDb) {
+        let w = world(&tdb).await;
+        let (receiver, port) = Receiver::start(0).await;
+        w.s.create_webhook(&w.client, &format!("http://127.0.0.1:{port}/h"), &["consent.expiring".into()]).await.unwrap();
+        approved(&w, 30, "periodic").await;
+        assert_eq!(w.s.announce_expiring_consents(10).await.unwrap(), 0);
+        w.clock.advance(Duration::days(24));
+        assert_eq!(w.s.announce_expiring_consents(10).await.unwrap(), 1);
+        assert_eq!(w.s.announce_expiring_consents(10).await.unwrap(), 0, "once");
+        let http = reqwest::Client::new();
+        assert_eq!(w.s.deliver_webhooks(&http).await.unwrap(), (1, 0, 0));
+        assert_eq!(receiver.got().len(), 1);
+        assert!(receiver.got()[0].2.contains("consent.expiring"));
     }
 }

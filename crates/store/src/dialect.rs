@@ -57,6 +57,26 @@ pub(crate) fn claim_due_identity(backend: crate::Backend) -> &'static str {
     }
 }
 
+/// Claiming due webhook deliveries, the same way as the outbox.
+pub(crate) fn claim_due_webhooks(backend: crate::Backend) -> &'static str {
+    match backend {
+        crate::Backend::Postgres => {
+            "UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+                          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, \
+                       created_at, last_attempt_at, last_status, last_error, delivered_at"
+        }
+        crate::Backend::Sqlite => {
+            "UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+                          ORDER BY next_attempt_at, id LIMIT $3) \
+             RETURNING id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, \
+                       created_at, last_attempt_at, last_status, last_error, delivered_at"
+        }
+    }
+}
+
 /// An instant bound to a query: `.bind(At(t))`, never `.bind(t)`.
 ///
 /// PostgreSQL gets `TIMESTAMPTZ` as sqlx encodes it. SQLite gets RFC 3339 text

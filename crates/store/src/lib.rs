@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod signin;
 pub mod signing_keys;
 pub mod vault_keys;
+pub mod webhooks;
 
 pub use db::{Backend, Db, DbOptions, PoolStats, Tx, WriteGate};
 pub use error::StoreError;

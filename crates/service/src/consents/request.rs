@@ -259,6 +259,8 @@ impl Services {
             },
         )
         .await?;
+        self.enqueue_consent_webhook(tx, consent, event, event_id, change.to.code(), change.at)
+            .await?;
         let actor = match change.by {
             "citizen" => Actor::citizen(consent.account_id),
             "partner" => Actor::client(&consent.client_id),

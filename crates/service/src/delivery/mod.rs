@@ -130,6 +130,10 @@ impl Dispatcher {
             }
         }
         round.sent += self.services.deliver_logouts(&self.http).await?;
+        let (sent, retried, dead) = self.services.deliver_webhooks(&self.http).await?;
+        round.sent += sent;
+        round.retried += retried;
+        round.dead += dead;
         if round != Round::default() {
             metrics::counter!("propusk_outbox_sent_total").increment(round.sent as u64);
             metrics::counter!("propusk_outbox_retried_total").increment(round.retried as u64);

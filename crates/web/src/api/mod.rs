@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub mod consents;
 pub mod partner;
 pub mod validate;
+pub mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +32,7 @@ pub mod validate;
         (name = "identifiers", description = "Checks of Russian identifiers"),
         (name = "consents", description = "Consent requests and receipts (client_credentials token, DPoP for fapi2 clients)"),
         (name = "data", description = "Verified data under a consent"),
+        (name = "webhooks", description = "Signed notifications of consent events"),
     ),
     modifiers(&DpopScheme)
 )]
@@ -73,6 +75,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::person_category))
         .routes(routes!(consents::organization))
         .routes(routes!(consents::verify))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::disable))
+        .routes(routes!(webhooks::rotate))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .split_for_parts()
 }
 
