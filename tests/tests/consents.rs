@@ -318,6 +318,32 @@ both_backends! {
         let (status, _, _) = api(&app, get.clone(), &format!("/api/v1/webhooks/{hook_id}/deliveries"), Some(&other_token), None).await;
         assert_eq!(status, 404, "another partner's webhooks are not there");
 
+        // The partner portal lists the deliveries with the receiver's answers
+        // and sends one again (Кузнецова administers АО «Демо-банк»).
+        let admin = client();
+        propusk_e2e::pages::sign_in_with_totp(&app, &admin, "+79000000004", DEMO_PASSWORD, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").await;
+        let orgs = page(&admin, &app, "/cabinet/orgs").await;
+        let marker = "name=\"org\" value=\"";
+        let at = orgs.find(marker).unwrap() + marker.len();
+        let org = orgs[at..].split('"').next().unwrap().to_owned();
+        let res = post_form(&admin, &app, "/cabinet/orgs/switch", &csrf_of(&orgs), &[("org", org.as_str())]).await;
+        assert_eq!(res.status(), 303);
+        let portal = page(&admin, &app, &format!("/org/clients/{}/webhooks", bank.client_id)).await;
+        assert!(portal.contains("consent.revoked") && portal.contains("доставлено") && portal.contains(">200<"), "{portal}");
+        let first = deliveries["deliveries"][0]["id"].as_str().unwrap();
+        let before = hooks.lock().unwrap().len();
+        let res = post_form(&admin, &app, &format!("/org/clients/{}/webhooks/redeliver", bank.client_id), &csrf_of(&portal), &[("delivery", first)]).await;
+        assert_eq!(res.status(), 303);
+        for _ in 0..100 {
+            if hooks.lock().unwrap().len() > before {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(hooks.lock().unwrap().len(), before + 1, "sent again");
+        let other_portal = admin.get(app.url("/org/clients/pk_nonexistent/webhooks")).send().await.unwrap();
+        assert_eq!(other_portal.status(), 404);
+
         // The revocation receipt still verifies and says what became of it.
         let (_, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": receipt}))).await;
         assert_eq!((verdict["valid"].as_bool(), verdict["status"].as_str()), (Some(true), Some("revoked")));

@@ -376,6 +376,40 @@ impl Services {
     }
 }
 
+impl Services {
+    /// The partner portal's view: a client's endpoints with their newest
+    /// deliveries, for the organization's administrators.
+    pub async fn org_client_webhooks(
+        &self,
+        acting: &crate::org::Acting,
+        client_id: &str,
+    ) -> Result<Vec<(Endpoint, Vec<DeliveryRow>)>> {
+        self.own_client(acting, client_id).await?;
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for e in webhooks::endpoints_of(&self.db, client_id).await? {
+            let deliveries = webhooks::deliveries_of(&self.db, e.id, 50).await?;
+            out.push((endpoint(&e, now), deliveries));
+        }
+        Ok(out)
+    }
+
+    /// Redelivery from the portal, for one of the client's deliveries.
+    pub async fn org_redeliver_webhook(
+        &self,
+        acting: &crate::org::Acting,
+        client_id: &str,
+        delivery: Uuid,
+    ) -> Result<()> {
+        self.own_client(acting, client_id).await?;
+        let client = self
+            .client(client_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.redeliver_webhook(&client, delivery).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,7 +124,7 @@ fn summary(r: &oauth_clients::ClientRow) -> ClientSummary {
 impl Services {
     /// One of the acting organization's clients; another's is `NotFound`,
     /// the same as one that does not exist.
-    async fn own_client(
+    pub(crate) async fn own_client(
         &self,
         acting: &Acting,
         client_id: &str,

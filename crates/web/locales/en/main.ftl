@@ -612,3 +612,20 @@ receipt-lead = This page confirms that the receipt was issued by Propusk and sho
 receipt-id = Receipt number
 receipt-event = Event
 receipt-status-now = State now
+
+## Partner portal: webhooks
+webhooks-title = Webhooks
+webhooks-lead = Notifications of consent events Propusk sends to the client's addresses: every delivery, the receiver's answer, and redelivery. Addresses are registered through the API (POST /api/v1/webhooks).
+webhooks-none = The client has no webhook addresses.
+webhooks-disabled = disabled
+webhooks-events = Events
+webhooks-no-deliveries = No deliveries yet.
+webhooks-col-event = Event
+webhooks-col-status = State
+webhooks-col-answer = Receiver's answer
+webhooks-col-attempts = Attempts
+webhooks-redeliver = Send again
+webhooks-still-pending = This delivery is still queued.
+webhooks-status-pending = queued
+webhooks-status-delivered = delivered
+webhooks-status-dead = not delivered

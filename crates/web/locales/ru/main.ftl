@@ -612,3 +612,20 @@ receipt-lead = Эта страница подтверждает, что квит
 receipt-id = Номер квитанции
 receipt-event = Событие
 receipt-status-now = Состояние сейчас
+
+## Partner portal: webhooks
+webhooks-title = Вебхуки
+webhooks-lead = Уведомления о событиях согласий, которые Пропуск отправляет на адреса клиента: каждая доставка, ответ получателя и повторная отправка. Адреса регистрируются через API (POST /api/v1/webhooks).
+webhooks-none = У клиента нет адресов для вебхуков.
+webhooks-disabled = отключён
+webhooks-events = События
+webhooks-no-deliveries = Доставок пока не было.
+webhooks-col-event = Событие
+webhooks-col-status = Состояние
+webhooks-col-answer = Ответ получателя
+webhooks-col-attempts = Попыток
+webhooks-redeliver = Отправить снова
+webhooks-still-pending = Эта доставка ещё в очереди.
+webhooks-status-pending = в очереди
+webhooks-status-delivered = доставлено
+webhooks-status-dead = не доставлено

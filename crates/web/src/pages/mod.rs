@@ -27,6 +27,7 @@ pub mod org;
 pub mod org_client;
 pub mod org_clients;
 pub mod org_partner;
+pub mod org_webhooks;
 pub mod orgs;
 mod partner_view;
 pub mod profile;
@@ -131,6 +132,11 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             post(org_client::disable),
         )
         .route("/org/clients/{client_id}/enable", post(org_client::enable))
+        .route("/org/clients/{client_id}/webhooks", get(org_webhooks::show))
+        .route(
+            "/org/clients/{client_id}/webhooks/redeliver",
+            post(org_webhooks::redeliver),
+        )
         .route("/org/partner", get(org_partner::show))
         .route("/org/partner/apply", post(org_partner::apply))
         .route("/admin", get(admin::queue))
