@@ -3,7 +3,6 @@
 //! as the alternative).
 
 use propusk_core::Lang;
-use propusk_core::account::ContactChannel;
 use propusk_core::audit::{Actor, NewEvent};
 use propusk_core::factor::{TotpKey, generate_backup_codes, normalize_backup_code};
 use propusk_store::sessions::Stage;
@@ -280,30 +279,13 @@ impl Services {
         if pending.stage != Stage::SecondFactor {
             return Err(ServiceError::NotFound);
         }
-        let phone = accounts::contacts_of(&self.db, pending.account_id)
-            .await?
-            .into_iter()
-            .find(|c| {
-                c.channel == ContactChannel::Phone
-                    && c.confirmed_at.is_some()
-                    && c.removed_at.is_none()
-            })
-            .ok_or(ServiceError::NotFound)?;
-        let value = self
-            .vault
-            .open_str(&phone.value, &format!("contact:{}", phone.id))
-            .map_err(internal)?;
-        let mut tx = self.db.begin().await?;
-        self.send_sms_code(
-            &mut tx,
+        self.send_sms_code_to_account(
+            pending.account_id,
             Purpose::SignIn,
             &pending.id.to_string(),
-            &phone.value_index,
-            &value,
             lang,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -109,6 +109,36 @@ impl Services {
         Ok(())
     }
 
+    /// Issues a code and sends it to the account's confirmed phone in its
+    /// own transaction; `NotFound` when the account has none.
+    pub(crate) async fn send_sms_code_to_account(
+        &self,
+        account_id: Uuid,
+        purpose: Purpose,
+        subject: &str,
+        lang: Lang,
+    ) -> Result<()> {
+        use propusk_core::account::ContactChannel;
+        let phone = propusk_store::accounts::contacts_of(&self.db, account_id)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.channel == ContactChannel::Phone
+                    && c.confirmed_at.is_some()
+                    && c.removed_at.is_none()
+            })
+            .ok_or(ServiceError::NotFound)?;
+        let value = self
+            .vault
+            .open_str(&phone.value, &format!("contact:{}", phone.id))
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        self.send_sms_code(&mut tx, purpose, subject, &phone.value_index, &value, lang)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// [`Services::check_sms_code`] for a caller that goes on in `tx` after a
     /// right code: a wrong or used-up one commits `tx` (so the try counts)
     /// and returns the error; any other error drops `tx`.

@@ -275,33 +275,16 @@ type EventTuple = (
 
 /// A consent's history, oldest first.
 pub async fn events(db: &Db, consent_id: Uuid) -> Result<Vec<EventRow>> {
-    let t: Vec<EventTuple> = on_db!(db, pool => sqlx::query_as(
-        "SELECT id, consent_id, at, event, from_status, to_status, by_whom, reason, receipt \
-         FROM consent_events WHERE consent_id = $1 ORDER BY at, id")
-        .bind(consent_id).fetch_all(pool).await?);
-    t.into_iter()
-        .map(|t| {
-            Ok(EventRow {
-                id: t.0,
-                consent_id: t.1,
-                at: t.2,
-                event: t.3,
-                from_status: t.4.as_deref().map(status).transpose()?,
-                to_status: status(&t.5)?,
-                by_whom: t.6,
-                reason: t.7,
-                receipt: t.8,
-            })
-        })
-        .collect()
+    events_where(db, "consent_id = $1 ORDER BY at, id", consent_id).await
 }
 
-/// The receipt a receipt id (`jti`) names, for the public status page.
+/// The event a receipt id (`jti`) names, for the public status page.
 pub async fn event_by_receipt(db: &Db, receipt_id: Uuid) -> Result<Option<EventRow>> {
     Ok(events_where(db, "id = $1", receipt_id).await?.pop())
 }
 
-async fn events_where(db: &Db, cond: &str, id: Uuid) -> Result<Vec<EventRow>> {
+/// Events matching `cond`, a fixed condition on one bound id.
+async fn events_where(db: &Db, cond: &'static str, id: Uuid) -> Result<Vec<EventRow>> {
     let sql = format!(
         "SELECT id, consent_id, at, event, from_status, to_status, by_whom, reason, receipt \
          FROM consent_events WHERE {cond}"

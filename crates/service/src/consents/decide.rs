@@ -4,10 +4,8 @@
 use std::collections::BTreeSet;
 
 use propusk_core::Lang;
-use propusk_core::account::ContactChannel;
 use propusk_core::consent::state::transition;
 use propusk_core::consent::{Action, By, Category, Status};
-use propusk_store::accounts;
 use propusk_store::consents::{self, Change, ConsentRow};
 use uuid::Uuid;
 
@@ -41,38 +39,23 @@ impl Services {
     /// Sends the 6-digit approval code to the account's confirmed phone.
     pub async fn send_consent_code(&self, account_id: Uuid, id: Uuid, lang: Lang) -> Result<()> {
         self.open_request(account_id, id).await?;
-        let phone = accounts::contacts_of(&self.db, account_id)
-            .await?
-            .into_iter()
-            .find(|c| {
-                c.channel == ContactChannel::Phone
-                    && c.confirmed_at.is_some()
-                    && c.removed_at.is_none()
-            })
-            .ok_or_else(|| {
-                ServiceError::field(
-                    "code",
-                    "no_phone",
-                    "Для подтверждения согласия нужен подтверждённый номер телефона",
-                    "Approving a consent needs a confirmed phone number",
-                )
-            })?;
-        let value = self
-            .vault
-            .open_str(&phone.value, &format!("contact:{}", phone.id))
-            .map_err(internal)?;
-        let mut tx = self.db.begin().await?;
-        self.send_sms_code(
-            &mut tx,
-            Purpose::ConsentApproval,
-            &code_subject(id),
-            &phone.value_index,
-            &value,
-            lang,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        match self
+            .send_sms_code_to_account(
+                account_id,
+                Purpose::ConsentApproval,
+                &code_subject(id),
+                lang,
+            )
+            .await
+        {
+            Err(ServiceError::NotFound) => Err(ServiceError::field(
+                "code",
+                "no_phone",
+                "Для подтверждения согласия нужен подтверждённый номер телефона",
+                "Approving a consent needs a confirmed phone number",
+            )),
+            other => other,
+        }
     }
 
     /// Approves a request with the SMS code, keeping the required
