@@ -534,6 +534,16 @@ fn pdf_text(pdf: &[u8], name: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// One probe of the isolation table: method, path, body, the statuses
+/// allowed, and the problem type expected.
+type Probe = (
+    reqwest::Method,
+    String,
+    Option<Value>,
+    &'static [u16],
+    Option<&'static str>,
+);
+
 type Hooks = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 
 /// A webhook receiver on loopback: keeps (signature, body) and answers 200.
@@ -578,4 +588,71 @@ async fn wait_for_event(hooks: &Hooks, kind: &str) -> (String, String) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("no {kind} webhook arrived");
+}
+
+both_backends! {
+    /// Partner B, with a valid token, against every partner endpoint that
+    /// names partner A's consent, webhook or delivery: never an answer
+    /// about them. And without any consent, no citizen's data.
+    async fn one_partner_never_reaches_another_partners_consents_webhooks_or_data(tdb: TestDb) {
+        let app = TestApp::spawn_with(tdb, |s| s.demo = true).await;
+        let browser = client();
+        let a = partner(&app, &["fullname", "id_doc"], &browser).await;
+        let b = partner(&app, &["fullname", "id_doc"], &client()).await;
+        let (ta, tb) = (a.token(&app).await, b.token(&app).await);
+        let post = reqwest::Method::POST;
+        let get = reqwest::Method::GET;
+        let (hooks, url) = receiver().await;
+        let (_, _, hook) = api(&app, post.clone(), "/api/v1/webhooks", Some(&ta), Some(&json!({"url": url}))).await;
+        let hook = hook["id"].as_str().unwrap().to_owned();
+        let ask = json!({"sub": a.sub, "purpose": "account_opening", "categories": ["passport"], "valid_until": in_days(10), "mode": "one_time"});
+        let (_, _, c) = api(&app, post.clone(), "/api/v1/consents", Some(&ta), Some(&ask)).await;
+        let id = c["id"].as_str().unwrap().to_owned();
+        // Approve, so there is a receipt, a delivery and data to reach for.
+        let detail = page(&browser, &app, &format!("/cabinet/consents/{id}")).await;
+        let csrf = csrf_of(&detail);
+        post_form(&browser, &app, &format!("/cabinet/consents/{id}/code"), &csrf, &[]).await;
+        let code = latest_code(&app, VOLKOVA).await;
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/approve"), &csrf, &[("code", code.as_str())]).await;
+        assert_eq!(res.status(), 303);
+        wait_for_event(&hooks, "consent.approved").await;
+        let (_, _, ds) = api(&app, get.clone(), &format!("/api/v1/webhooks/{hook}/deliveries"), Some(&ta), None).await;
+        let delivery = ds["deliveries"][0]["id"].as_str().unwrap().to_owned();
+
+        let table: Vec<Probe> = vec![
+            (get.clone(), format!("/api/v1/consents/{id}"), None, &[404], None),
+            (post.clone(), format!("/api/v1/consents/{id}/cancel"), Some(json!({})), &[404], None),
+            (get.clone(), format!("/api/v1/consents/{id}/receipt.pdf"), None, &[404], None),
+            (get.clone(), format!("/api/v1/person?consent_id={id}"), None, &[403], Some("/problems/no_consent")),
+            (get.clone(), format!("/api/v1/person/passport?consent_id={id}"), None, &[403], Some("/problems/no_consent")),
+            (get.clone(), format!("/api/v1/webhooks/{hook}/deliveries"), None, &[404], None),
+            (post.clone(), format!("/api/v1/webhooks/{hook}/rotate"), None, &[404], None),
+            (reqwest::Method::DELETE, format!("/api/v1/webhooks/{hook}"), None, &[404], None),
+            (post.clone(), format!("/api/v1/webhook-deliveries/{delivery}/redeliver"), None, &[404], None),
+        ];
+        for (method, path, body, statuses, kind) in &table {
+            let (status, _, got) = api(&app, method.clone(), path, Some(&tb), body.as_ref()).await;
+            assert!(statuses.contains(&status), "{method} {path}: {status} {got}");
+            if let Some(k) = kind {
+                assert_eq!(got["type"].as_str(), Some(*k), "{method} {path}");
+            }
+            assert!(!got.to_string().contains("654321"), "no data leaks from {path}");
+        }
+        let (_, _, list) = api(&app, get.clone(), "/api/v1/consents", Some(&tb), None).await;
+        assert_eq!(list["consents"], json!([]));
+        let (_, _, list) = api(&app, get.clone(), "/api/v1/webhooks", Some(&tb), None).await;
+        assert_eq!(list["webhooks"], json!([]));
+        // B's own consent for its own sub exists only after the citizen approves.
+        let own = json!({"sub": b.sub, "purpose": "account_opening", "categories": ["passport"], "valid_until": in_days(10), "mode": "one_time"});
+        let (status, _, mine) = api(&app, post.clone(), "/api/v1/consents", Some(&tb), Some(&own)).await;
+        assert_eq!(status, 201);
+        let (status, _, body) = api(&app, get.clone(), &format!("/api/v1/person?consent_id={}", mine["id"].as_str().unwrap()), Some(&tb), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/no_consent")));
+        // A still reads its own, once (one-time), then it is consumed.
+        let (status, _, _) = api(&app, get.clone(), &format!("/api/v1/person?consent_id={id}"), Some(&ta), None).await;
+        assert_eq!(status, 200);
+        let (status, _, body) = api(&app, get.clone(), &format!("/api/v1/person?consent_id={id}"), Some(&ta), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/consent_consumed")));
+        app.shutdown().await;
+    }
 }
