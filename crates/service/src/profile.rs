@@ -240,11 +240,16 @@ pub fn validate(input: &ProfileInput, name: &Profile, today: Date) -> Result<Pro
 impl Services {
     pub async fn profile(&self, account_id: Uuid) -> Result<Profile> {
         let row = accounts::get(&self.db, account_id).await?;
+        self.open_profile(&row)
+    }
+
+    /// The sealed profile of an account row already read.
+    pub(crate) fn open_profile(&self, row: &accounts::AccountRow) -> Result<Profile> {
         let bytes = self
             .vault
             .open(
                 &row.profile,
-                format!("account.profile:{account_id}").as_bytes(),
+                format!("account.profile:{}", row.id).as_bytes(),
             )
             .map_err(internal)?;
         serde_json::from_slice(&bytes).map_err(internal)

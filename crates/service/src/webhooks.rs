@@ -316,15 +316,25 @@ impl Services {
         let now = self.clock.now();
         let claimed = webhooks::claim_due(&self.db, now, now + LEASE, BATCH).await?;
         let mut counts = (0, 0, 0);
+        // A batch is mostly a few endpoints: each is read and its secrets
+        // opened once per round.
+        let mut endpoints: std::collections::HashMap<Uuid, (EndpointRow, Vec<String>)> =
+            std::collections::HashMap::new();
         for d in claimed {
-            let Some(e) = webhooks::get_endpoint(&self.db, d.endpoint_id).await? else {
-                continue;
+            let (e, secrets) = match endpoints.entry(d.endpoint_id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let Some(e) = webhooks::get_endpoint(&self.db, d.endpoint_id).await? else {
+                        continue;
+                    };
+                    let secrets = self.signing_secrets(&e, now)?;
+                    v.insert((e, secrets))
+                }
             };
             let attempt_at = self.clock.now();
             let (code, error) = if e.disabled_at.is_some() {
                 (None, Some("endpoint disabled".to_owned()))
             } else {
-                let secrets = self.signing_secrets(&e, attempt_at)?;
                 let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
                 let signature = webhook::sign(&refs, attempt_at, d.payload.as_bytes());
                 let sent = http

@@ -186,14 +186,6 @@ pub async fn of_client(
     rows(r)
 }
 
-/// How many of a citizen's consents wait for a decision.
-pub async fn requested_count(db: &Db, account_id: Uuid) -> Result<i64> {
-    let n: i64 = on_db!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM consents WHERE account_id = $1 AND status = 'requested'")
-        .bind(account_id).fetch_one(pool).await?);
-    Ok(n)
-}
-
 /// A change of status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change<'a> {

@@ -3,8 +3,9 @@
 //! sealed in `person_data_cache` for a time that suits how fast each
 //! changes.
 
+use propusk_core::account::Profile;
 use propusk_core::account::TrustLevel;
-use propusk_core::consent::{Category, Source};
+use propusk_core::consent::Category;
 use propusk_registries::wire::{IncomeRequest, PassportRef, PersonKey};
 use propusk_store::{accounts, consents, orgs};
 use rand_core::OsRng;
@@ -28,15 +29,55 @@ pub(crate) fn ttl(c: Category) -> Duration {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ServiceError {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> ServiceError {
     tracing::warn!(error = %e, "consent read: registry unavailable");
     ServiceError::SourceUnavailable
 }
 
+/// The citizen's verified profile and when the registries confirmed it,
+/// read once per read however many categories need it.
+pub(super) struct Person {
+    profile: Profile,
+    checked_at: OffsetDateTime,
+}
+
 impl Services {
+    pub(super) fn registries(&self) -> Result<&propusk_registries::connect::Registries> {
+        self.registries
+            .as_deref()
+            .ok_or_else(|| unavailable("no registries configured"))
+    }
+
+    /// The person behind a read: only a confirmed (standard) account has
+    /// verified data to release.
+    async fn person(&self, account_id: Uuid) -> Result<Person> {
+        let row = accounts::get(&self.db, account_id).await?;
+        if row.trust_level.is_none_or(|t| t < TrustLevel::Standard) {
+            return Err(ServiceError::NotVerified);
+        }
+        let profile = self.open_profile(&row)?;
+        // Identity data was checked against the registries when the account
+        // became standard; its as-of date is that check's.
+        let checked_at = profile
+            .identity_check
+            .as_ref()
+            .and_then(|c| OffsetDateTime::parse(&c.since, &Rfc3339).ok())
+            .unwrap_or(row.updated_at);
+        Ok(Person {
+            profile,
+            checked_at,
+        })
+    }
+
     /// One category as the data API returns it: the fields, where they came
-    /// from and as of when.
-    pub(crate) async fn category_data(&self, account_id: Uuid, c: Category) -> Result<Value> {
+    /// from and as of when. `person` is loaded the first time a category
+    /// is not served from the cache.
+    pub(super) async fn category_data(
+        &self,
+        account_id: Uuid,
+        c: Category,
+        person: &mut Option<Person>,
+    ) -> Result<Value> {
         let now = self.clock.now();
         let context = format!("person_data_cache:{account_id}:{}", c.code());
         if ttl(c) > Duration::ZERO
@@ -47,7 +88,16 @@ impl Services {
         {
             return Ok(v);
         }
-        let (data, as_of) = self.fetch_category(account_id, c, now).await?;
+        if person.is_none() {
+            *person = Some(self.person(account_id).await?);
+        }
+        let p = person.as_ref().ok_or_else(|| internal("loaded above"))?;
+        let data = self.fetch_category(account_id, c, &p.profile).await?;
+        let as_of = if matches!(c, Category::Passport | Category::Snils | Category::Inn) {
+            p.checked_at
+        } else {
+            now
+        };
         let out = json!({
             "source": c.source().code(),
             "source_name": c.source().title(propusk_core::Lang::Ru),
@@ -62,24 +112,7 @@ impl Services {
         Ok(out)
     }
 
-    async fn fetch_category(
-        &self,
-        account_id: Uuid,
-        c: Category,
-        now: OffsetDateTime,
-    ) -> Result<(Value, OffsetDateTime)> {
-        let row = accounts::get(&self.db, account_id).await?;
-        if row.trust_level.is_none_or(|t| t < TrustLevel::Standard) {
-            return Err(ServiceError::NotVerified);
-        }
-        let p = self.profile(account_id).await?;
-        // Identity data was checked against the registries when the account
-        // became standard; its as-of date is that check's.
-        let checked_at = p
-            .identity_check
-            .as_ref()
-            .and_then(|c| OffsetDateTime::parse(&c.since, &Rfc3339).ok())
-            .unwrap_or(row.updated_at);
+    async fn fetch_category(&self, account_id: Uuid, c: Category, p: &Profile) -> Result<Value> {
         let passport = p.passport.as_ref().map(|d| {
             let (series, number) = d.number.split_once(' ').unwrap_or(("", &d.number));
             (series.to_owned(), number.to_owned(), d)
@@ -88,11 +121,6 @@ impl Services {
             snils: p.snils.clone(),
             inn: p.inn.clone(),
             payer_identifier: None,
-        };
-        let registries = || {
-            self.registries
-                .as_ref()
-                .ok_or_else(|| unavailable("no registries configured"))
         };
         let data = match c {
             Category::Passport => {
@@ -113,7 +141,8 @@ impl Services {
                 let Some((series, number, _)) = &passport else {
                     return Err(ServiceError::NotVerified);
                 };
-                let doc = registries()?
+                let doc = self
+                    .registries()?
                     .registration(&PassportRef {
                         series: series.clone(),
                         number: number.clone(),
@@ -124,7 +153,8 @@ impl Services {
             }
             Category::Income => {
                 let inn = p.inn.clone().ok_or(ServiceError::NotVerified)?;
-                let statements = registries()?
+                let statements = self
+                    .registries()?
                     .income(&IncomeRequest { inn, year: None })
                     .await
                     .map_err(unavailable)?
@@ -132,15 +162,23 @@ impl Services {
                 json!({ "statements": statements })
             }
             Category::Pension => {
-                let st = registries()?.pension(&key).await.map_err(unavailable)?;
+                let st = self
+                    .registries()?
+                    .pension(&key)
+                    .await
+                    .map_err(unavailable)?;
                 json!({ "statement": st })
             }
             Category::RealEstate => {
-                let objects = registries()?.estate(&key).await.map_err(unavailable)?;
+                let objects = self.registries()?.estate(&key).await.map_err(unavailable)?;
                 json!({ "objects": objects })
             }
             Category::Debts => {
-                let charges = registries()?.charges(&key).await.map_err(unavailable)?;
+                let charges = self
+                    .registries()?
+                    .charges(&key)
+                    .await
+                    .map_err(unavailable)?;
                 json!({ "charges": charges })
             }
             Category::Organization => {
@@ -154,10 +192,6 @@ impl Services {
                 json!({ "organizations": list })
             }
         };
-        let as_of = match c.source() {
-            _ if matches!(c, Category::Passport | Category::Snils | Category::Inn) => checked_at,
-            Source::Mvd | Source::Sfr | Source::Fns | Source::Rosreestr | Source::GisGmp => now,
-        };
-        Ok((data, as_of))
+        Ok(data)
     }
 }

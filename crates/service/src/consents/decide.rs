@@ -88,7 +88,7 @@ impl Services {
         let mut tx = self
             .check_sms_code_or_commit(tx, Purpose::ConsentApproval, &code_subject(id), code)
             .await?;
-        if !consents::approve(&mut tx, id, &granted, now, &hash, &receipt.1).await? {
+        if !consents::approve(&mut tx, id, &granted, now, &hash, &receipt.jws).await? {
             return Err(ServiceError::Conflict);
         }
         let change = Change {

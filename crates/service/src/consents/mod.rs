@@ -51,10 +51,6 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn valid_until(&self) -> OffsetDateTime {
-        self.terms.valid_until
-    }
-
     /// The record that was (or will be) signed at approval.
     pub(crate) fn record(&self, approved_at: OffsetDateTime) -> Record {
         Record {
@@ -110,18 +106,21 @@ pub type ConsentEvent = EventRow;
 /// One read in its access log.
 pub type ConsentRead = ReadRow;
 
-fn categories_of(json: &str) -> Result<BTreeSet<Category>> {
-    serde_json::from_str(json).map_err(internal)
+/// What a row says was asked for and what was granted (empty before
+/// approval), without the joins [`Services::consent_of_row`] makes.
+pub(crate) fn terms_of(row: &ConsentRow) -> Result<(Terms, BTreeSet<Category>)> {
+    let terms: Terms = serde_json::from_str(&row.terms).map_err(internal)?;
+    let granted = match &row.granted {
+        Some(g) => serde_json::from_str(g).map_err(internal)?,
+        None => BTreeSet::new(),
+    };
+    Ok((terms, granted))
 }
 
 impl Services {
     /// Joins a row with its client's and organization's names.
     pub(crate) async fn consent_of_row(&self, row: ConsentRow) -> Result<Consent> {
-        let terms: Terms = serde_json::from_str(&row.terms).map_err(internal)?;
-        let granted = match &row.granted {
-            Some(g) => categories_of(g)?,
-            None => BTreeSet::new(),
-        };
+        let (terms, granted) = terms_of(&row)?;
         let client = self.client(&row.client_id).await?;
         let org = propusk_store::orgs::get(&self.db, row.org_id)
             .await?
@@ -163,11 +162,6 @@ impl Services {
             out.push(self.consent_of_row(row).await?);
         }
         Ok(out)
-    }
-
-    /// How many requests wait for the citizen (the cabinet's badge).
-    pub async fn consent_requests_waiting(&self, account_id: Uuid) -> Result<i64> {
-        Ok(consents::requested_count(&self.db, account_id).await?)
     }
 
     /// One of the citizen's own consents with its history and reads;

@@ -45,32 +45,31 @@ impl Services {
             .await?
             .filter(|r| r.client_id == caller.id)
             .ok_or(ServiceError::Consent(Denial::NoConsent))?;
-        let consent = self.consent_of_row(row.clone()).await?;
+        // On the hot path: the row's own terms, no joins.
+        let (terms, granted) = super::terms_of(&row)?;
         let asked: BTreeSet<Category> = match &ask.categories {
-            None => consent.granted.clone(),
-            Some(list) => {
-                let mut set = BTreeSet::new();
-                for code in list {
-                    let c = Category::parse(code).ok_or_else(|| {
+            None => granted.clone(),
+            Some(list) => list
+                .iter()
+                .map(|code| {
+                    Category::parse(code).ok_or_else(|| {
                         ServiceError::field(
                             "category",
                             "unknown_category",
                             "Неизвестная категория данных",
                             "Unknown data category",
                         )
-                    })?;
-                    set.insert(c);
-                }
-                set
-            }
+                    })
+                })
+                .collect::<Result<_>>()?,
         };
         let now = self.clock.now();
         let grant = Grant {
-            status: consent.status,
-            valid_until: consent.terms.valid_until,
-            purpose: &consent.terms.purpose,
-            categories: &consent.granted,
-            mode: consent.terms.mode,
+            status: row.status,
+            valid_until: terms.valid_until,
+            purpose: &terms.purpose,
+            categories: &granted,
+            mode: terms.mode,
         };
         // Checked once before fetching (no registry call for a refused
         // read), and again in the transaction that logs it.
@@ -81,17 +80,19 @@ impl Services {
             Usage::default(),
             now,
         ) {
-            self.log_read(&row, caller, ask, &asked, Err(&d)).await?;
+            self.log_refused_read(&row, caller, ask, &asked, d.code())
+                .await?;
             return Err(ServiceError::Consent(d));
         }
         let mut data = Map::new();
+        let mut person = None;
         for c in &asked {
-            match self.category_data(consent.account_id, *c).await {
+            match self.category_data(row.account_id, *c, &mut person).await {
                 Ok(v) => {
                     data.insert(c.code().into(), v);
                 }
                 Err(e @ (ServiceError::SourceUnavailable | ServiceError::NotVerified)) => {
-                    self.log_failure(&row, caller, ask, &asked, "source_error")
+                    self.log_refused_read(&row, caller, ask, &asked, "source_error")
                         .await?;
                     return Err(e);
                 }
@@ -99,26 +100,26 @@ impl Services {
             }
         }
         let answer = json!({
-            "consent_id": consent.id,
-            "sub": consent.subject,
-            "purpose": consent.terms.purpose,
+            "consent_id": row.id,
+            "sub": row.subject,
+            "purpose": terms.purpose,
             "categories": data,
         });
         let hash = hex::encode(sha2::Sha256::digest(answer.to_string().as_bytes()));
 
         let mut tx = self.db.begin().await?;
-        let locked = consents::lock(&mut tx, consent.id)
+        let locked = consents::lock(&mut tx, row.id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         let grant = Grant {
             status: locked.status,
             ..grant
         };
-        let usage = match consent.terms.mode {
+        let usage = match terms.mode {
             Mode::OneTime => Usage::default(),
             Mode::Periodic { per, .. } => {
                 let (n, oldest) =
-                    consents::usage_since(&mut tx, consent.id, now - per.window()).await?;
+                    consents::usage_since(&mut tx, row.id, now - per.window()).await?;
                 Usage {
                     reads_in_window: u32::try_from(n).unwrap_or(u32::MAX),
                     oldest_in_window: oldest,
@@ -126,21 +127,14 @@ impl Services {
             }
         };
         let verdict = read::check(&grant, &asked, ask.purpose.as_deref(), usage, now);
-        consents::insert_read(
-            &mut tx,
-            &self.read_row(
-                &row,
-                caller,
-                ask,
-                &asked,
-                verdict.as_ref().err(),
-                Some(hash),
-            ),
-        )
-        .await?;
-        if verdict.is_ok() && consent.terms.mode == Mode::OneTime {
+        let read_row = match &verdict {
+            Ok(()) => self.read_row(&row, caller, ask, &asked, "ok", Some(hash)),
+            Err(d) => self.read_row(&row, caller, ask, &asked, d.code(), None),
+        };
+        consents::insert_read(&mut tx, &read_row).await?;
+        if verdict.is_ok() && terms.mode == Mode::OneTime {
             let change = Change {
-                id: consent.id,
+                id: row.id,
                 from: Status::Active,
                 to: Status::Consumed,
                 by: By::System.code(),
@@ -148,6 +142,9 @@ impl Services {
                 at: now,
             };
             if consents::set_status(&mut tx, &change).await? {
+                // Rare (once per one-time consent): the joined view for the
+                // history row, the audit event and the webhook.
+                let consent = self.consent_of_row(row).await?;
                 self.record_change(&mut tx, &consent, &change, "consent.consumed", None)
                     .await?;
             }
@@ -157,16 +154,17 @@ impl Services {
         Ok(answer)
     }
 
+    /// A log row: `result` is `ok` (with the answer's hash) or why not.
     fn read_row(
         &self,
         row: &ConsentRow,
         caller: &Client,
         ask: &Ask,
         asked: &BTreeSet<Category>,
-        denial: Option<&Denial>,
+        result: &str,
         hash: Option<String>,
     ) -> ReadRow {
-        let ok = denial.is_none();
+        let ok = result == "ok";
         ReadRow {
             id: Uuid::now_v7(),
             consent_id: row.id,
@@ -176,30 +174,13 @@ impl Services {
             endpoint: ask.endpoint.chars().take(200).collect(),
             categories_asked: codes(asked),
             categories_returned: if ok { codes(asked) } else { "[]".into() },
-            result: denial.map_or("ok", Denial::code).into(),
-            answer_sha256: if ok { hash } else { None },
+            result: result.into(),
+            answer_sha256: hash.filter(|_| ok),
         }
     }
 
-    async fn log_read(
-        &self,
-        row: &ConsentRow,
-        caller: &Client,
-        ask: &Ask,
-        asked: &BTreeSet<Category>,
-        verdict: std::result::Result<(), &Denial>,
-    ) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        consents::insert_read(
-            &mut tx,
-            &self.read_row(row, caller, ask, asked, verdict.err(), None),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn log_failure(
+    /// Logs a read refused before the final check, in its own transaction.
+    async fn log_refused_read(
         &self,
         row: &ConsentRow,
         caller: &Client,
@@ -207,11 +188,12 @@ impl Services {
         asked: &BTreeSet<Category>,
         result: &str,
     ) -> Result<()> {
-        let mut r = self.read_row(row, caller, ask, asked, None, None);
-        r.result = result.into();
-        r.categories_returned = "[]".into();
         let mut tx = self.db.begin().await?;
-        consents::insert_read(&mut tx, &r).await?;
+        consents::insert_read(
+            &mut tx,
+            &self.read_row(row, caller, ask, asked, result, None),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -221,17 +203,11 @@ impl Services {
         let ogrn = propusk_core::ident::Ogrn::parse(ogrn).map_err(|_| {
             ServiceError::field("ogrn", "invalid", "Неверный ОГРН", "Not a valid OGRN")
         })?;
-        let registries = self
-            .registries
-            .as_ref()
-            .ok_or(ServiceError::SourceUnavailable)?;
-        let extract = registries
+        let extract = self
+            .registries()?
             .egrul(&ogrn)
             .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "egrul unavailable");
-                ServiceError::SourceUnavailable
-            })?
+            .map_err(super::data::unavailable)?
             .ok_or(ServiceError::NotFound)?;
         serde_json::to_value(extract).map_err(internal)
     }

@@ -25,6 +25,14 @@ pub enum Verdict {
     BadSignature,
 }
 
+/// A receipt just signed: its id (also the id of the history row that
+/// keeps it), the JWS, and the key that signed it.
+pub(crate) struct Signed {
+    pub id: Uuid,
+    pub jws: String,
+    pub kid: String,
+}
+
 impl Services {
     /// The public page that shows a receipt's consent status, without
     /// personal data.
@@ -32,14 +40,13 @@ impl Services {
         format!("{}/consents/receipts/{receipt_id}", self.public_base)
     }
 
-    /// Signs a receipt for `event` on `consent` (its granted categories);
-    /// the receipt id is also the id of the history row that keeps it.
+    /// Signs a receipt for `event` on `consent` (its granted categories).
     pub(crate) async fn sign_receipt(
         &self,
         consent: &Consent,
         event: &'static str,
         at: OffsetDateTime,
-    ) -> Result<(Uuid, String)> {
+    ) -> Result<Signed> {
         let approved = consent.approved_at.unwrap_or(at);
         let receipt_id = Uuid::now_v7();
         let claims = consent.record(approved).receipt_claims(
@@ -50,11 +57,13 @@ impl Services {
             &self.receipt_status_url(receipt_id),
         );
         let keys = self.provider_keys().await?;
-        let jws = keys
-            .signer(Alg::Es256)?
-            .sign(RECEIPT_TYP, &claims)
-            .map_err(internal)?;
-        Ok((receipt_id, jws))
+        let signer = keys.signer(Alg::Es256)?;
+        let jws = signer.sign(RECEIPT_TYP, &claims).map_err(internal)?;
+        Ok(Signed {
+            id: receipt_id,
+            jws,
+            kid: signer.kid().to_owned(),
+        })
     }
 
     /// Checks a receipt's signature against the published keys and says
@@ -93,25 +102,6 @@ impl Services {
 }
 
 impl Services {
-    /// Keeps the key that signed `jws` published for as long as the
-    /// receipt can matter: the consent's end plus the partner's retention.
-    pub(crate) async fn keep_receipt_key(
-        &self,
-        tx: &mut propusk_store::Tx,
-        consent: &Consent,
-        jws: &str,
-    ) -> Result<()> {
-        let kid = Compact::parse(jws)
-            .ok()
-            .and_then(|c| c.kid().map(str::to_owned))
-            .ok_or_else(|| internal("receipt without kid"))?;
-        let retention = propusk_core::consent::catalogue::purpose(&consent.terms.purpose)
-            .map_or(0, |p| p.retention_days);
-        let until = consent.terms.valid_until + time::Duration::days(i64::from(retention));
-        propusk_store::signing_keys::keep_until(tx, &kid, until).await?;
-        Ok(())
-    }
-
     /// What the public receipt page shows: the receipt's event and the
     /// consent as it is now (the page prints no personal data).
     pub async fn receipt_status(

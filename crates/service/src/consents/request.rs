@@ -3,14 +3,17 @@
 //! and the partner withdrawing a request or cancelling a consent.
 
 use propusk_core::audit::{Actor, NewEvent};
+use propusk_core::consent::catalogue;
 use propusk_core::consent::record::Channel;
 use propusk_core::consent::terms::{self, Draft, REQUEST_TTL};
 use propusk_core::consent::{Action, By, Status};
-use propusk_store::audit;
 use propusk_store::consents::{self, Change, ConsentRow, EventRow};
+use propusk_store::{audit, signing_keys};
+use time::Duration;
 use uuid::Uuid;
 
 use super::Consent;
+use super::receipt::Signed;
 use crate::error::{FieldProblem, internal};
 use crate::notify::Content;
 use crate::oauth::Client;
@@ -74,8 +77,8 @@ impl Services {
         } else {
             self.account_of_subject(&caller.sector, subject).await?
         };
-        let terms = match (checked, account) {
-            (Ok(t), Some(_)) => t,
+        let (terms, account_id) = match (checked, account) {
+            (Ok(t), Some(a)) => (t, a),
             (checked, account) => {
                 let mut list = checked.err().unwrap_or_default();
                 if account.is_none() {
@@ -94,7 +97,6 @@ impl Services {
                 return Err(problems(list));
             }
         };
-        let account_id = account.ok_or_else(|| internal("checked above"))?;
         let id = Uuid::now_v7();
         let row = ConsentRow {
             id,
@@ -235,12 +237,17 @@ impl Services {
         consent: &Consent,
         change: &Change<'_>,
         event: &'static str,
-        receipt: Option<(Uuid, String)>,
+        receipt: Option<Signed>,
     ) -> Result<()> {
         let (event_id, receipt) = match receipt {
-            Some((id, jws)) => {
-                self.keep_receipt_key(tx, consent, &jws).await?;
-                (id, Some(jws))
+            Some(r) => {
+                // The key stays published for as long as the receipt can
+                // matter: the consent's end plus the partner's retention.
+                let retention =
+                    catalogue::purpose(&consent.terms.purpose).map_or(0, |p| p.retention_days);
+                let until = consent.terms.valid_until + Duration::days(i64::from(retention));
+                signing_keys::keep_until(tx, &r.kid, until).await?;
+                (r.id, Some(r.jws))
             }
             None => (Uuid::now_v7(), None),
         };

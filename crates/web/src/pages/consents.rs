@@ -353,20 +353,11 @@ pub async fn approve(
         .await;
     let (status, msg) = match result {
         Ok(_) => return Ok(Redirect::to(&format!("/cabinet/consents/{id}")).into_response()),
-        Err(ServiceError::WrongCode { tries_left }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ctx.t.get_arg("register-code-wrong", "tries", tries_left),
-        ),
-        Err(ServiceError::CodeExpired) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ctx.t.get("register-code-expired"),
-        ),
-        Err(ServiceError::CodeExhausted) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ctx.t.get("register-code-exhausted"),
-        ),
         Err(ServiceError::Conflict) => (StatusCode::CONFLICT, ctx.t.get("consents-not-open")),
-        Err(e) => return Err(service_error(e)),
+        Err(e) => match super::code_refusal(&e, &ctx.t) {
+            Some(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
+            None => return Err(service_error(e)),
+        },
     };
     let mut p = page(&state, ctx, current.account_id, id).await?;
     p.code_error = Some(msg);

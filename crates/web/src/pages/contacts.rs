@@ -193,13 +193,11 @@ pub async fn confirm_phone(
             p.notice = Some(p.ctx.t.get("contacts-phone-changed"));
             return render(&p);
         }
-        Err(ServiceError::WrongCode { tries_left }) => {
-            p.ctx.t.get_arg("register-code-wrong", "tries", tries_left)
-        }
-        Err(ServiceError::CodeExpired) => p.ctx.t.get("register-code-expired"),
-        Err(ServiceError::CodeExhausted) => p.ctx.t.get("register-code-exhausted"),
         Err(ServiceError::Conflict) => p.ctx.t.get("contacts-taken"),
-        Err(e) => return Err(service_error(e)),
+        Err(e) => match super::code_refusal(&e, &p.ctx.t) {
+            Some(message) => message,
+            None => return Err(service_error(e)),
+        },
     };
     p.confirming = Some(contact.to_string());
     p.errors.push(("code", error));

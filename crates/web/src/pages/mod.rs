@@ -241,6 +241,20 @@ pub fn service_error(e: propusk_service::ServiceError) -> WebError {
     }
 }
 
+/// What to say next to a one-time code field when the code was refused
+/// (wrong, expired, or out of tries); `None` for any other error.
+pub fn code_refusal(e: &propusk_service::ServiceError, t: &Tr) -> Option<String> {
+    use propusk_service::ServiceError;
+    match e {
+        ServiceError::WrongCode { tries_left } => {
+            Some(t.get_arg("register-code-wrong", "tries", tries_left))
+        }
+        ServiceError::CodeExpired => Some(t.get("register-code-expired")),
+        ServiceError::CodeExhausted => Some(t.get("register-code-exhausted")),
+        _ => None,
+    }
+}
+
 /// The first refusal's text in the page's language, for forms that show one message.
 pub fn first_problem(problems: &[propusk_service::FieldProblem], lang: Lang) -> Option<String> {
     problems.first().map(|p| p.message(lang).to_owned())

@@ -168,12 +168,10 @@ pub async fn code(
         .await
     {
         Ok(query) => return Ok(Redirect::to(&format!("/recover/password?{query}")).into_response()),
-        Err(ServiceError::WrongCode { tries_left }) => {
-            t.get_arg("register-code-wrong", "tries", tries_left)
-        }
-        Err(ServiceError::CodeExpired) => t.get("register-code-expired"),
-        Err(ServiceError::CodeExhausted) => t.get("register-code-exhausted"),
-        Err(e) => return Err(service_error(e)),
+        Err(e) => match super::code_refusal(&e, t) {
+            Some(message) => message,
+            None => return Err(service_error(e)),
+        },
     };
     let mut page = RecoverPage::new(ctx, Step::Code);
     page.request = request.to_string();

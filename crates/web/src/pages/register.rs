@@ -175,12 +175,10 @@ pub async fn confirm(
     let id = parse_registration(&form.registration)?;
     let error = match state.services.confirm_phone(id, &form.code).await {
         Ok(()) => return Ok(Redirect::to("/register/done").into_response()),
-        Err(ServiceError::WrongCode { tries_left }) => {
-            ctx.t.get_arg("register-code-wrong", "tries", tries_left)
-        }
-        Err(ServiceError::CodeExpired) => ctx.t.get("register-code-expired"),
-        Err(ServiceError::CodeExhausted) => ctx.t.get("register-code-exhausted"),
-        Err(e) => return Err(super::service_error(e)),
+        Err(e) => match super::code_refusal(&e, &ctx.t) {
+            Some(message) => message,
+            None => return Err(super::service_error(e)),
+        },
     };
     let page = ConfirmPage {
         ctx,
