@@ -344,6 +344,24 @@ both_backends! {
         let other_portal = admin.get(app.url("/org/clients/pk_nonexistent/webhooks")).send().await.unwrap();
         assert_eq!(other_portal.status(), 404);
 
+        // Monitoring: the same counts in the portal, the API and the CSVs.
+        let watch = page(&admin, &app, &format!("/org/clients/{}/monitoring", bank.client_id)).await;
+        assert!(watch.contains("monitoring-days") && watch.contains("consent_revoked"), "{watch}");
+        let csv = admin.get(app.url(&format!("/org/clients/{}/monitoring/consents.csv", bank.client_id))).send().await.unwrap();
+        assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+        let csv = csv.text().await.unwrap();
+        assert!(csv.starts_with("id,sub,status,") && csv.contains(&format!("{id},{},revoked,", bank.sub)), "{csv}");
+        assert_eq!(admin.get(app.url("/org/clients/pk_nonexistent/monitoring")).send().await.unwrap().status(), 404);
+        let (status, _, summary) = api(&app, get.clone(), "/api/v1/monitoring", Some(&token), None).await;
+        assert_eq!(status, 200, "{summary}");
+        assert_eq!(summary["consents"][0]["status"], "revoked", "{summary}");
+        let day = &summary["reads"][0];
+        assert!(day["ok"].as_i64().unwrap() >= 1 && day["refused"]["consent_revoked"].as_i64().unwrap() >= 1, "{summary}");
+        let (status, _, _) = api(&app, get.clone(), "/api/v1/monitoring", Some(&other_token), None).await;
+        assert_eq!(status, 200);
+        let reads_csv = client().get(app.url("/api/v1/monitoring/reads.csv")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+        assert!(reads_csv.contains(",consent_revoked,,"), "{reads_csv}");
+
         // The revocation receipt still verifies and says what became of it.
         let (_, _, verdict) = api(&app, post.clone(), "/api/v1/consent-receipts/verify", None, Some(&json!({"receipt": receipt}))).await;
         assert_eq!((verdict["valid"].as_bool(), verdict["status"].as_str()), (Some(true), Some("revoked")));
@@ -653,6 +671,207 @@ both_backends! {
         assert_eq!(status, 200);
         let (status, _, body) = api(&app, get.clone(), &format!("/api/v1/person?consent_id={id}"), Some(&ta), None).await;
         assert_eq!((status, body["type"].as_str()), (403, Some("/problems/consent_consumed")));
+        app.shutdown().await;
+    }
+}
+
+/// PAR for a sandbox client (client_secret_basic), with extra parameters.
+async fn push(app: &TestApp, p: &Partner, extra: &[(&str, String)]) -> (u16, Value) {
+    let mut form: Vec<(&str, String)> = vec![
+        ("client_id", p.client_id.clone()),
+        ("response_type", "code".into()),
+        ("redirect_uri", REDIRECT.into()),
+        ("scope", "openid fullname".into()),
+        ("state", "rar-1".into()),
+        // RFC 7636 Appendix B's pair.
+        (
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        ),
+        ("code_challenge_method", "S256".into()),
+    ];
+    form.extend(extra.iter().cloned());
+    let res = client()
+        .post(app.url("/oauth/par"))
+        .basic_auth(&p.client_id, Some(&p.secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+both_backends! {
+    async fn a_consent_asked_for_at_sign_in_with_authorization_details(tdb: TestDb) {
+        let app = TestApp::spawn_with(tdb, |s| s.demo = true).await;
+        let browser = client();
+        let bank = partner(&app, &["fullname", "id_doc", "income"], &browser).await;
+        let meta: Value = app.get("/.well-known/openid-configuration").await.json().await.unwrap();
+        assert_eq!(meta["authorization_details_types_supported"], json!(["propusk_consent"]));
+
+        let details = |v: Value| ("authorization_details", v.to_string());
+        let good = json!([{
+            "type": "propusk_consent", "purpose": "loan_application",
+            "categories": ["passport", "income"], "optional_categories": ["income"],
+            "valid_until": in_days(30), "mode": "periodic", "frequency": {"max_reads": 5, "per": "day"},
+        }]);
+        // RFC 9396 §5: each wrong request is refused at PAR, saying why.
+        for (bad, why) in [
+            (json!([{"type": "payment_initiation"}]), "unknown type"),
+            (json!([{"type": "propusk_consent", "purpose": "loan_application", "categories": ["passport"], "mode": "one_time", "sub": "x"}]), "unknown field"),
+            (json!([{"type": "propusk_consent", "purpose": "loan_application", "categories": ["pension"], "mode": "one_time"}]), "scope_not_allowed"),
+            (json!([{"type": "propusk_consent", "purpose": "gambling", "categories": ["passport"], "mode": "one_time"}]), "unknown_purpose"),
+            (json!({"type": "propusk_consent"}), "JSON array"),
+        ] {
+            let (status, body) = push(&app, &bank, &[details(bad)]).await;
+            assert_eq!(status, 400, "{why}: {body}");
+            assert_eq!(body["error"], "invalid_authorization_details", "{why}");
+            assert!(body["error_description"].as_str().unwrap().contains(why), "{why}: {body}");
+        }
+
+        let (status, body) = push(&app, &bank, &[details(good)]).await;
+        assert_eq!(status, 201, "{body}");
+        let url = app.url(&format!(
+            "/oauth/authorize?client_id={}&request_uri={}",
+            bank.client_id,
+            body["request_uri"].as_str().unwrap()
+        ));
+        // Signed in already (from the first sign-in): the consent screen,
+        // with the consent's terms; a data consent is never remembered.
+        let res = browser.get(&url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let screen = res.text().await.unwrap();
+        for needle in ["consent-rar", "keep-income", "send-code", "заявки на кредит"] {
+            assert!(screen.contains(needle), "{needle}: {screen}");
+        }
+        assert!(!screen.contains("name=\"remember\""), "a data consent is not remembered");
+        let csrf = csrf_of(&screen);
+        let request_uri = body["request_uri"].as_str().unwrap().to_owned();
+        let decision = |extra: Vec<(&'static str, String)>| {
+            let mut form = vec![
+                ("csrf", csrf.clone()),
+                ("client_id", bank.client_id.clone()),
+                ("request_uri", request_uri.clone()),
+            ];
+            form.extend(extra);
+            form
+        };
+
+        // Approving needs the SMS code.
+        let res = browser.post(app.url("/oauth/authorize/decision")).form(&decision(vec![("decision", "approve".into())])).send().await.unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains("code-error"));
+        let res = browser.post(app.url("/oauth/authorize/code")).form(&decision(vec![])).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let sent = propusk_e2e::bank::location(&res);
+        assert!(sent.ends_with("&sent=1"), "{sent}");
+        let code = latest_code(&app, VOLKOVA).await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let res = browser.post(app.url("/oauth/authorize/decision")).form(&decision(vec![("decision", "approve".into()), ("code", wrong.into())])).send().await.unwrap();
+        assert_eq!(res.status(), 422, "a wrong code");
+        // The right one, with the optional income unticked.
+        let res = browser.post(app.url("/oauth/authorize/decision")).form(&decision(vec![("decision", "approve".into()), ("code", code.clone())])).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        let back = propusk_e2e::bank::location(&res);
+        assert!(back.starts_with(REDIRECT), "{back}");
+        let auth_code = url_query(&back, "code").unwrap();
+
+        // RFC 9396 §7: the token response carries what was granted.
+        let res = client()
+            .post(app.url("/oauth/token"))
+            .basic_auth(&bank.client_id, Some(&bank.secret))
+            .form(&[("grant_type", "authorization_code"), ("code", &auth_code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let tokens: Value = res.json().await.unwrap();
+        assert_eq!(status, 200, "{tokens}");
+        let granted = &tokens["authorization_details"][0];
+        assert_eq!(granted["type"], "propusk_consent", "{tokens}");
+        assert_eq!(granted["categories"], json!(["passport"]), "income was unticked");
+        assert_eq!(granted["frequency"], json!({"max_reads": 5, "per": "day"}));
+        let id = granted["consent_id"].as_str().unwrap().to_owned();
+        let person_at = tokens["access_token"].as_str().unwrap().to_owned();
+
+        // The person's token reads under its consent, without naming it;
+        // naming another is refused.
+        let get = reqwest::Method::GET;
+        let (status, _, data) = api(&app, get.clone(), "/api/v1/person", Some(&person_at), None).await;
+        assert_eq!(status, 200, "{data}");
+        assert_eq!(data["categories"]["passport"]["data"]["number"], "654321");
+        assert!(data["categories"].get("income").is_none());
+        let other = format!("/api/v1/person?consent_id={}", uuid::Uuid::now_v7());
+        let (status, _, body) = api(&app, get.clone(), &other, Some(&person_at), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/no_consent")));
+        let (status, _, body) = api(&app, get.clone(), "/api/v1/person/income", Some(&person_at), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/category_not_covered")));
+        // The person's token is not the partner's own: the consent list is not for it.
+        let (status, _, _) = api(&app, get.clone(), "/api/v1/consents", Some(&person_at), None).await;
+        assert_eq!(status, 403);
+
+        // The partner sees it like any other, approved with a receipt;
+        // introspection names the details (RFC 9396 §9.2).
+        let token = bank.token(&app).await;
+        let (status, _, consent) = api(&app, get.clone(), &format!("/api/v1/consents/{id}"), Some(&token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(consent["status"], "active");
+        assert_eq!(consent["channel"], "oidc_rar");
+        assert_eq!(consent["sub"], bank.sub.as_str());
+        assert!(consent["receipt"].as_str().is_some());
+        let res = client()
+            .post(app.url("/oauth/introspect"))
+            .basic_auth(&bank.client_id, Some(&bank.secret))
+            .form(&[("token", person_at.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let intro: Value = res.json().await.unwrap();
+        assert_eq!(intro["authorization_details"][0]["consent_id"], id.as_str(), "{intro}");
+
+        // The citizen's history shows who asked and who approved.
+        let detail = page(&browser, &app, &format!("/cabinet/consents/{id}")).await;
+        assert!(detail.contains("id=\"revoke\""), "{detail}");
+        let csrf = csrf_of(&detail);
+        let res = post_form(&browser, &app, &format!("/cabinet/consents/{id}/revoke"), &csrf, &[]).await;
+        assert_eq!(res.status(), 303);
+        let (status, _, body) = api(&app, get.clone(), "/api/v1/person", Some(&person_at), None).await;
+        assert_eq!((status, body["type"].as_str()), (403, Some("/problems/consent_revoked")));
+
+        // A refreshed token still names the consent (and so is still refused).
+        let res = client()
+            .post(app.url("/oauth/token"))
+            .basic_auth(&bank.client_id, Some(&bank.secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let refreshed: Value = res.json().await.unwrap();
+        assert_eq!(refreshed["authorization_details"][0]["consent_id"], id.as_str());
+
+        // Declining sends the person back with access_denied and records nothing.
+        let (_, body) = push(&app, &bank, &[details(json!([{
+            "type": "propusk_consent", "purpose": "loan_application", "categories": ["passport"], "mode": "one_time",
+            "valid_until": in_days(2),
+        }]))]).await;
+        let url = app.url(&format!("/oauth/authorize?client_id={}&request_uri={}", bank.client_id, body["request_uri"].as_str().unwrap()));
+        let screen = browser.get(&url).send().await.unwrap().text().await.unwrap();
+        let form = vec![
+            ("csrf", csrf_of(&screen)),
+            ("client_id", bank.client_id.clone()),
+            ("request_uri", body["request_uri"].as_str().unwrap().to_owned()),
+            ("decision", "deny".to_owned()),
+        ];
+        let res = browser.post(app.url("/oauth/authorize/decision")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert_eq!(url_query(&propusk_e2e::bank::location(&res), "error").as_deref(), Some("access_denied"));
+        let (_, _, list) = api(&app, get, "/api/v1/consents", Some(&token), None).await;
+        assert_eq!(list["consents"].as_array().unwrap().len(), 1, "{list}");
+        assert!(audit_actions(&app.db.as_ref().unwrap().url).await.iter().any(|a| a == "oauth.denied"));
         app.shutdown().await;
     }
 }

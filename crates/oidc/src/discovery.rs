@@ -48,6 +48,7 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "acr_values_supported": crate::ACR_VALUES,
         "claims_parameter_supported": false,
+        "authorization_details_types_supported": crate::request::DETAILS_TYPES,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": true,
         "ui_locales_supported": ["ru", "en"],

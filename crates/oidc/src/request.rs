@@ -39,6 +39,12 @@ impl Profile {
 pub const MAX_STATE: usize = 4096;
 pub const MAX_NONCE: usize = 255;
 pub const MAX_HINT: usize = 255;
+/// RFC 9396: the one `authorization_details` type we take; the service
+/// checks its content against the consent catalogue.
+pub const DETAILS_TYPES: &[&str] = &["propusk_consent"];
+/// Longest `authorization_details` kept (a consent's details are a few
+/// hundred bytes).
+pub const MAX_DETAILS: usize = 8192;
 
 /// What the client registered that the request is checked against.
 pub struct ClientView<'a> {
@@ -72,6 +78,10 @@ pub struct AuthRequest {
     pub ui_locales: Option<String>,
     /// RFC 9449 §10: the DPoP key the code will be bound to.
     pub dpop_jkt: Option<String>,
+    /// RFC 9396: the request's `authorization_details`, each of a type of
+    /// [`DETAILS_TYPES`] (shape checked here, content by the service).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details: Vec<serde_json::Value>,
 }
 
 impl AuthRequest {
@@ -205,11 +215,16 @@ pub fn check(
         }
         None => return Err(redirect(OAuthError::request("response_type is required"))),
     }
+    let authorization_details = match get("authorization_details") {
+        None => Vec::new(),
+        Some(raw) => details(raw).map_err(redirect)?,
+    };
     let scopes = scopes::split(get("scope").unwrap_or(""));
-    if scopes.is_empty() {
+    if scopes.is_empty() && authorization_details.is_empty() {
+        // RFC 9396 §3.1: either alone is a request.
         return Err(redirect(OAuthError::new(
             ErrorCode::InvalidScope,
-            "scope is required",
+            "scope or authorization_details is required",
         )));
     }
     for s in &scopes {
@@ -275,7 +290,45 @@ pub fn check(
         acr_values: get("acr_values").map(scopes::split).unwrap_or_default(),
         ui_locales: get("ui_locales").map(|l| l.chars().take(64).collect()),
         dpop_jkt,
+        authorization_details,
     })
+}
+
+/// RFC 9396 §2, §5: a JSON array of objects, each with a string `type` we
+/// support; anything else is `invalid_authorization_details`.
+pub fn details(raw: &str) -> Result<Vec<serde_json::Value>, OAuthError> {
+    let bad = |why: String| OAuthError::new(ErrorCode::InvalidAuthorizationDetails, why);
+    if raw.len() > MAX_DETAILS {
+        return Err(bad("authorization_details is too long".into()));
+    }
+    let value: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| bad(format!("authorization_details is not JSON: {e}")))?;
+    let serde_json::Value::Array(list) = value else {
+        return Err(bad("authorization_details must be a JSON array".into()));
+    };
+    if list.is_empty() {
+        return Err(bad("authorization_details is empty".into()));
+    }
+    for (i, item) in list.iter().enumerate() {
+        let Some(obj) = item.as_object() else {
+            return Err(bad(format!("authorization_details[{i}] is not an object")));
+        };
+        match obj.get("type") {
+            Some(serde_json::Value::String(t)) if DETAILS_TYPES.contains(&t.as_str()) => {}
+            Some(serde_json::Value::String(t)) => {
+                return Err(bad(format!(
+                    "authorization_details[{i}]: unknown type {t}; supported: {}",
+                    DETAILS_TYPES.join(", ")
+                )));
+            }
+            _ => {
+                return Err(bad(format!(
+                    "authorization_details[{i}]: type is required and must be a string"
+                )));
+            }
+        }
+    }
+    Ok(list)
 }
 
 /// The redirect back to the client: `code` or `error`, with `state` and
@@ -422,6 +475,48 @@ mod tests {
         let mut p = base();
         p.insert("request_uri".into(), "urn:x".into());
         assert!(matches!(run(&p), Err(RequestError::Page(_))));
+    }
+
+    #[test]
+    fn authorization_details_are_an_array_of_objects_of_a_known_type() {
+        let mut p = base();
+        p.insert(
+            "authorization_details".into(),
+            r#"[{"type":"propusk_consent","purpose":"loan_application"}]"#.into(),
+        );
+        let r = run(&p).unwrap();
+        assert_eq!(r.authorization_details.len(), 1);
+        for bad in [
+            "not json",
+            r#"{"type":"propusk_consent"}"#,
+            "[]",
+            "[1]",
+            r#"[{"purpose":"x"}]"#,
+            r#"[{"type":7}]"#,
+            r#"[{"type":"payment_initiation"}]"#,
+        ] {
+            let mut p = base();
+            p.insert("authorization_details".into(), bad.into());
+            match run(&p) {
+                Err(RequestError::Redirect { error, .. }) => {
+                    assert_eq!(error.code, ErrorCode::InvalidAuthorizationDetails, "{bad}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        let mut p = base();
+        p.remove("scope");
+        p.insert(
+            "authorization_details".into(),
+            r#"[{"type":"propusk_consent"}]"#.into(),
+        );
+        assert!(
+            run(&p).unwrap().scopes.is_empty(),
+            "details alone are a request"
+        );
+        let mut p = base();
+        p.remove("scope");
+        assert!(matches!(run(&p), Err(RequestError::Redirect { .. })));
     }
 
     #[test]

@@ -14,6 +14,11 @@ pub const ID_TOKEN_TTL: i64 = 600;
 pub const CODE_TTL: i64 = 60;
 /// FAPI 2.0 §5.3.2.2-12: under 600 s; node-oidc-provider uses 60.
 pub const REQUEST_URI_TTL: i64 = 90;
+/// Once the browser has opened a request, how long (from the push) the
+/// person has to sign in, read the screen and decide: FAPI's short
+/// lifetime is for an unopened `request_uri`, not for a person typing an
+/// SMS code.
+pub const INTERACTION_TTL: i64 = 30 * 60;
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
 pub const TYP_ACCESS: &str = "at+jwt";
@@ -47,6 +52,9 @@ pub struct AccessClaims {
     /// The grant behind the token; absent for `client_credentials`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    /// RFC 9396 §9.1: what the grant's `authorization_details` granted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details: Vec<serde_json::Value>,
 }
 
 impl AccessClaims {
@@ -124,6 +132,7 @@ mod tests {
             auth_time: None,
             acr: None,
             gid: None,
+            authorization_details: Vec::new(),
         };
         let at = key.sign(TYP_ACCESS, &claims).unwrap();
         let got = verify_access(&at, &keys, "https://p", "https://p", 1500).unwrap();

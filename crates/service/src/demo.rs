@@ -62,7 +62,8 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount {
         name: "Кузнецова Елена Сергеевна",
         phone: "+79000000004",
-        email: None,
+        // The demo bank's administrator: its daily consent digest goes here.
+        email: Some("kuznetsova@demo-bank.propusk.test"),
         snils: Some("177-654-328 10"),
         level: TrustLevel::Standard,
         totp_key: Some(DEMO_TOTP_KEY),

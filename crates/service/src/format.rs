@@ -9,6 +9,11 @@ const MOSCOW: UtcOffset = match UtcOffset::from_hms(3, 0, 0) {
 };
 
 /// `24.11.2026 21:05` in Moscow time, the way Russian services write it.
+/// The calendar day in Moscow (what "once a day" means to our users).
+pub fn moscow_date(t: OffsetDateTime) -> time::Date {
+    t.to_offset(MOSCOW).date()
+}
+
 pub fn moscow_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(MOSCOW);
     format!(

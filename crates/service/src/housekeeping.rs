@@ -3,8 +3,9 @@
 //! a day after expiry, delivered messages after 30 days, bank sign-ins
 //! never finished and remembered one-time identifiers once they expire;
 //! the provider's requests, codes and grants once expired), and closing
-//! consents whose time is up. Every step is an
-//! idempotent conditional statement, so several nodes may run it at once.
+//! consents whose time is up. Every purge is an idempotent conditional
+//! statement, so several nodes may run them at once; consent expiry and the
+//! partners' daily digest run on one node at a time (`jobs`).
 
 use std::time::Duration as StdDuration;
 
@@ -29,8 +30,11 @@ pub struct Report {
     pub signing_keys_purged: u64,
     /// Expired pushed requests, codes, grants and revocation entries.
     pub oauth_purged: u64,
-    /// Consents past their validity and requests never answered, closed.
+    /// Consents past their validity and requests never answered, closed
+    /// (by the one node that holds the job's lease).
     pub consents_expired: usize,
+    /// Organizations sent today's digest of consents about to end.
+    pub partner_digests: usize,
 }
 
 impl Services {
@@ -47,8 +51,17 @@ impl Services {
             oauth_purged: oauth_grants::purge(&self.db, now).await?
                 + oauth_logout::purge(&self.db, now - Duration::days(30)).await?
                 + oauth_rate::purge(&self.db, now.unix_timestamp().div_euclid(60) - 60).await?,
-            consents_expired: self.expire_consents(1000).await?
-                + self.announce_expiring_consents(1000).await?,
+            consents_expired: self
+                .as_sole_node(crate::jobs::CONSENT_EXPIRY, async {
+                    Ok(self.expire_consents(1000).await?
+                        + self.announce_expiring_consents(1000).await?)
+                })
+                .await?
+                .unwrap_or(0),
+            partner_digests: self
+                .once_a_day(crate::jobs::PARTNER_DIGEST, self.send_partner_digests())
+                .await?
+                .unwrap_or(0),
         })
     }
 

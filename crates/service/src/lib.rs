@@ -32,6 +32,7 @@ pub mod group_commit;
 pub mod hashing;
 pub mod housekeeping;
 pub mod identity;
+pub mod jobs;
 mod links;
 pub mod notify;
 pub mod oauth;
@@ -71,6 +72,8 @@ pub struct Services {
     /// Small writes of concurrent requests, group-committed: replay
     /// memory, refresh grants, token audit events.
     pub writes: writes::SmallWrites,
+    /// This node's name in job leases (`jobs`): unique per process start.
+    pub node: Arc<str>,
 }
 
 impl Services {
@@ -122,6 +125,7 @@ impl Services {
             banks: None,
             oauth: Arc::default(),
             writes: writes::SmallWrites::default(),
+            node: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()).into(),
         }
     }
 }

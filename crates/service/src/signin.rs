@@ -348,9 +348,24 @@ impl Services {
         account_id: Uuid,
         content: &Content,
     ) -> Result<()> {
+        self.notify_contacts(tx, account_id, content, None).await
+    }
+
+    /// The same to the confirmed contacts of one channel only (`None`:
+    /// all).
+    pub(crate) async fn notify_contacts(
+        &self,
+        tx: &mut propusk_store::Tx,
+        account_id: Uuid,
+        content: &Content,
+        only: Option<ContactChannel>,
+    ) -> Result<()> {
         let now = self.clock.now();
         for c in accounts::contacts_of_in(tx, account_id).await? {
-            if c.confirmed_at.is_none() || c.removed_at.is_some() {
+            if c.confirmed_at.is_none()
+                || c.removed_at.is_some()
+                || only.is_some_and(|ch| ch != c.channel)
+            {
                 continue;
             }
             let value = self

@@ -109,6 +109,27 @@ impl Services {
         Ok(())
     }
 
+    /// The account's confirmed phone (sealed), if it has one.
+    async fn confirmed_phone(
+        &self,
+        account_id: Uuid,
+    ) -> Result<Option<propusk_store::accounts::ContactRow>> {
+        use propusk_core::account::ContactChannel;
+        Ok(propusk_store::accounts::contacts_of(&self.db, account_id)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.channel == ContactChannel::Phone
+                    && c.confirmed_at.is_some()
+                    && c.removed_at.is_none()
+            }))
+    }
+
+    /// Whether codes can be sent to the account at all.
+    pub(crate) async fn has_confirmed_phone(&self, account_id: Uuid) -> Result<bool> {
+        Ok(self.confirmed_phone(account_id).await?.is_some())
+    }
+
     /// Issues a code and sends it to the account's confirmed phone in its
     /// own transaction; `NotFound` when the account has none.
     pub(crate) async fn send_sms_code_to_account(
@@ -118,15 +139,9 @@ impl Services {
         subject: &str,
         lang: Lang,
     ) -> Result<()> {
-        use propusk_core::account::ContactChannel;
-        let phone = propusk_store::accounts::contacts_of(&self.db, account_id)
+        let phone = self
+            .confirmed_phone(account_id)
             .await?
-            .into_iter()
-            .find(|c| {
-                c.channel == ContactChannel::Phone
-                    && c.confirmed_at.is_some()
-                    && c.removed_at.is_none()
-            })
             .ok_or(ServiceError::NotFound)?;
         let value = self
             .vault

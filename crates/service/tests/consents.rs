@@ -123,6 +123,19 @@ async fn approved(w: &World, days: i64, mode: &str) -> Uuid {
     c.id
 }
 
+/// Another node on the same database, with the same keys and clock.
+fn second_node(w: &World) -> Services {
+    use propusk_core::password::{HashParams, Hasher};
+    let hasher = Hasher::new(HashParams::default(), &mut rand_core::OsRng).unwrap();
+    Services::new(
+        w.s.db.clone(),
+        w.s.vault.clone(),
+        std::sync::Arc::new(hasher),
+        w.clock.clone(),
+        "http://propusk.test".into(),
+    )
+}
+
 fn ask(id: Uuid) -> Ask {
     Ask {
         consent_id: id,
@@ -374,5 +387,96 @@ both_backends! {
         assert_eq!(w.s.deliver_webhooks(&http).await.unwrap(), (1, 0, 0));
         assert_eq!(receiver.got().len(), 1);
         assert!(receiver.got()[0].2.contains("consent.expiring"));
+    }
+
+    async fn expiry_runs_on_one_node_at_a_time(tdb: TestDb) {
+        let w = world(&tdb).await;
+        let other = second_node(&w);
+        assert_ne!(w.s.node, other.node);
+        let a = approved(&w, 2, "periodic").await;
+        w.clock.advance(Duration::minutes(2)); // the next SMS code may go
+        let b = approved(&w, 2, "periodic").await;
+        w.clock.advance(Duration::days(3));
+        // The other node holds the job: this one skips it.
+        let now = w.clock.now_for_test();
+        assert!(propusk_store::jobs::acquire(&w.s.db, "consent_expiry", &other.node, now, now + Duration::minutes(2)).await.unwrap());
+        assert_eq!(w.s.housekeeping().await.unwrap().consents_expired, 0);
+        // Both at once: exactly one of them does the work, and does it once.
+        let (x, y) = tokio::join!(w.s.housekeeping(), other.housekeeping());
+        assert_eq!(x.unwrap().consents_expired + y.unwrap().consents_expired, 2);
+        for id in [a, b] {
+            let (c, events, _) = w.s.consent_of_citizen(w.account, id).await.unwrap();
+            assert_eq!(c.status, Status::Expired);
+            assert_eq!(events.iter().filter(|e| e.to_status == Status::Expired).count(), 1);
+        }
+        // A node that died holding the lease loses it once the lease runs out.
+        let now = w.clock.now_for_test();
+        let c = approved(&w, 2, "periodic").await;
+        assert!(propusk_store::jobs::acquire(&w.s.db, "consent_expiry", &other.node, now, now + Duration::minutes(2)).await.unwrap());
+        w.clock.advance(Duration::days(3));
+        assert_eq!(w.s.housekeeping().await.unwrap().consents_expired, 1);
+        let (c, _, _) = w.s.consent_of_citizen(w.account, c).await.unwrap();
+        assert_eq!(c.status, Status::Expired);
+    }
+
+    async fn administrators_get_a_daily_digest_of_consents_about_to_end(tdb: TestDb) {
+        let w = world(&tdb).await;
+        let other = second_node(&w);
+        let soon = approved(&w, 5, "periodic").await;
+        w.clock.advance(Duration::minutes(2)); // the next SMS code may go
+        approved(&w, 60, "periodic").await;
+        assert_eq!(w.s.housekeeping().await.unwrap().partner_digests, 1);
+        let digests = |s: &Services| {
+            let s = s.db.clone();
+            let vault = w.s.vault.clone();
+            async move {
+                propusk_service::notify::recent(&s, &vault, 50).await.unwrap().into_iter()
+                    .filter(|m| m.channel == propusk_store::outbox::Channel::Email && m.to == "kuznetsova@demo-bank.propusk.test")
+                    .collect::<Vec<_>>()
+            }
+        };
+        let sent = digests(&w.s).await;
+        assert_eq!(sent.len(), 1);
+        let body = &sent[0].content.body;
+        assert!(body.contains(&soon.to_string()), "{body}");
+        assert!(body.contains("согласий, которые истекают в ближайшие 7 дней, — 1"), "{body}");
+        // Once a day, whichever node asks.
+        assert_eq!(w.s.housekeeping().await.unwrap().partner_digests, 0);
+        assert_eq!(other.housekeeping().await.unwrap().partner_digests, 0);
+        w.clock.advance(Duration::days(1));
+        assert_eq!(other.housekeeping().await.unwrap().partner_digests, 1);
+        assert_eq!(digests(&w.s).await.len(), 2);
+        // Nothing ending soon: no mail.
+        w.clock.advance(Duration::days(5));
+        assert_eq!(w.s.housekeeping().await.unwrap().partner_digests, 0);
+    }
+
+    async fn monitoring_counts_consents_reads_and_refusals(tdb: TestDb) {
+        let w = world(&tdb).await;
+        let id = approved(&w, 30, "periodic").await;
+        w.s.request_consent(&w.client, &w.sub, &draft(&w, 10, "one_time")).await.unwrap();
+        w.s.read_person(&w.client, &ask(id)).await.unwrap();
+        w.s.read_person(&w.client, &Ask { categories: Some(vec!["passport".into()]), ..ask(id) }).await.unwrap();
+        let refused = w.s.read_person(&w.client, &Ask { categories: Some(vec!["income".into()]), ..ask(id) }).await;
+        assert!(matches!(refused, Err(ServiceError::Consent(Denial::CategoryNotCovered(_)))), "{refused:?}");
+        let m = w.s.consent_monitoring(&w.client.id, 30).await.unwrap();
+        assert_eq!((m.total(), m.in_status(Status::Active), m.in_status(Status::Requested)), (2, 1, 1));
+        assert_eq!(m.days.len(), 1);
+        let day = &m.days[0];
+        assert_eq!(day.day, propusk_service::format::moscow_date(w.clock.now_for_test()).to_string());
+        assert_eq!(day.ok, 2);
+        assert_eq!(day.by_category.get(&Category::Passport), Some(&2));
+        assert_eq!(day.by_category.get(&Category::Snils), Some(&1));
+        assert_eq!(day.refused.get("category_not_covered"), Some(&1));
+        let csv = m.reads_csv().unwrap();
+        assert!(csv.starts_with("day,result,category,count\n"), "{csv}");
+        assert!(csv.contains(",ok,passport,2\n") && csv.contains(",category_not_covered,,1\n"), "{csv}");
+        let consents = w.s.consents_csv(&w.client.id).await.unwrap();
+        assert_eq!(consents.lines().count(), 3, "{consents}");
+        assert!(consents.contains(&format!("{id},{},active,loan_application,api,passport snils,passport snils,periodic 10/day", w.sub)), "{consents}");
+        // Another client's monitoring is empty.
+        let other = w.s.create_client(&NewClient { name: "Другой".into(), ..new_client(&w) }, Actor::system()).await.unwrap();
+        let m = w.s.consent_monitoring(&other.client_id, 30).await.unwrap();
+        assert_eq!((m.total(), m.days.len()), (0, 0));
     }
 }

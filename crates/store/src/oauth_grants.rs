@@ -39,6 +39,25 @@ pub async fn request(db: &Db, id: &str, now: OffsetDateTime) -> Result<Option<(S
     Ok(row)
 }
 
+/// Gives an opened request until `until` to be decided
+/// (`INTERACTION_TTL`); never shortens one.
+pub async fn extend_request(
+    db: &Db,
+    id: &str,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<()> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE oauth_requests SET expires_at = $3 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 AND expires_at < $3")
+            .bind(id)
+            .bind(At(now))
+            .bind(At(until))
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
 /// Marks the request used; `false` if it was used or expired meanwhile.
 pub async fn consume_request(tx: &mut Tx, id: &str, now: OffsetDateTime) -> Result<bool> {
     let n = on_tx!(tx, conn => {
@@ -69,9 +88,11 @@ pub struct GrantRow {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// The consent approved with it (RFC 9396 `authorization_details`).
+    pub consent_id: Option<Uuid>,
 }
 
-const GRANT_COLUMNS: &str = "id, client_id, account_id, session_id, scope, dpop_jkt, auth_time, acr, amr, created_at, expires_at, revoked_at";
+const GRANT_COLUMNS: &str = "id, client_id, account_id, session_id, scope, dpop_jkt, auth_time, acr, amr, created_at, expires_at, revoked_at, consent_id";
 
 type GrantTuple = (
     Uuid,
@@ -86,6 +107,7 @@ type GrantTuple = (
     OffsetDateTime,
     OffsetDateTime,
     Option<OffsetDateTime>,
+    Option<Uuid>,
 );
 
 fn grant(t: GrantTuple) -> GrantRow {
@@ -102,12 +124,13 @@ fn grant(t: GrantTuple) -> GrantRow {
         created_at: t.9,
         expires_at: t.10,
         revoked_at: t.11,
+        consent_id: t.12,
     }
 }
 
 pub async fn insert_grant(tx: &mut Tx, g: &GrantRow) -> Result<()> {
     let sql = format!(
-        "INSERT INTO oauth_grants ({GRANT_COLUMNS}, revoke_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)"
+        "INSERT INTO oauth_grants ({GRANT_COLUMNS}, revoke_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, NULL)"
     );
     on_tx!(tx, conn => {
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -122,6 +145,7 @@ pub async fn insert_grant(tx: &mut Tx, g: &GrantRow) -> Result<()> {
             .bind(&g.amr)
             .bind(At(g.created_at))
             .bind(At(g.expires_at))
+            .bind(g.consent_id)
             .execute(conn)
             .await?;
     });
@@ -320,7 +344,7 @@ pub async fn insert_refresh(
 /// refresh grant checks both before it signs).
 pub async fn refresh_with_grant(db: &Db, token_hash: &str) -> Result<Option<(GrantRow, bool)>> {
     const SQL: &str = "SELECT g.id, g.client_id, g.account_id, g.session_id, g.scope, g.dpop_jkt, \
-                       g.auth_time, g.acr, g.amr, g.created_at, g.expires_at, g.revoked_at, r.used_at \
+                       g.auth_time, g.acr, g.amr, g.created_at, g.expires_at, g.revoked_at, g.consent_id, r.used_at \
                        FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id \
                        WHERE r.token_hash = $1";
     type Row = (
@@ -336,14 +360,17 @@ pub async fn refresh_with_grant(db: &Db, token_hash: &str) -> Result<Option<(Gra
         OffsetDateTime,
         OffsetDateTime,
         Option<OffsetDateTime>,
+        Option<Uuid>,
         Option<OffsetDateTime>,
     );
     let row: Option<Row> = on_db!(db, pool => {
         sqlx::query_as(SQL).bind(token_hash).fetch_optional(pool).await?
     });
     Ok(row.map(|t| {
-        let g = grant((t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9, t.10, t.11));
-        (g, t.12.is_none())
+        let g = grant((
+            t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9, t.10, t.11, t.12,
+        ));
+        (g, t.13.is_none())
     }))
 }
 

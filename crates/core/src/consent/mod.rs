@@ -4,6 +4,7 @@
 //! Everything here is pure; `service::consents` stores and enforces it.
 
 pub mod catalogue;
+pub mod rar;
 pub mod read;
 pub mod record;
 pub mod state;

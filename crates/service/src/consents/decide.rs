@@ -14,6 +14,15 @@ use crate::error::internal;
 use crate::sms_codes::Purpose;
 use crate::{Result, ServiceError, Services};
 
+/// An approval made ready: what [`Services::write_approval`] stores.
+pub(crate) struct Approval {
+    consent: Consent,
+    hash: String,
+    receipt: super::receipt::Signed,
+    granted: String,
+    at: time::OffsetDateTime,
+}
+
 fn code_subject(id: Uuid) -> String {
     format!("consent:{id}")
 }
@@ -39,13 +48,20 @@ impl Services {
     /// Sends the 6-digit approval code to the account's confirmed phone.
     pub async fn send_consent_code(&self, account_id: Uuid, id: Uuid, lang: Lang) -> Result<()> {
         self.open_request(account_id, id).await?;
+        self.send_approval_code(account_id, &code_subject(id), lang)
+            .await
+    }
+
+    /// The approval code for `subject` (a stored consent, or a sign-in
+    /// asking for one) to the account's confirmed phone.
+    pub(crate) async fn send_approval_code(
+        &self,
+        account_id: Uuid,
+        subject: &str,
+        lang: Lang,
+    ) -> Result<()> {
         match self
-            .send_sms_code_to_account(
-                account_id,
-                Purpose::ConsentApproval,
-                &code_subject(id),
-                lang,
-            )
+            .send_sms_code_to_account(account_id, Purpose::ConsentApproval, subject, lang)
             .await
         {
             Err(ServiceError::NotFound) => Err(ServiceError::field(
@@ -68,7 +84,27 @@ impl Services {
         code: &str,
     ) -> Result<Consent> {
         let row = self.open_request(account_id, id).await?;
-        let mut consent = self.consent_of_row(row).await?;
+        let consent = self.consent_of_row(row).await?;
+        let approval = self.prepare_approval(consent, keep).await?;
+        let tx = self.db.begin().await?;
+        let mut tx = self
+            .check_sms_code_or_commit(tx, Purpose::ConsentApproval, &code_subject(id), code)
+            .await?;
+        self.write_approval(&mut tx, approval).await?;
+        tx.commit().await?;
+        let row = consents::get(&self.db, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.consent_of_row(row).await
+    }
+
+    /// What approving `consent` keeps, signs and stores, made before the
+    /// transaction (signing is the slow part).
+    pub(crate) async fn prepare_approval(
+        &self,
+        mut consent: Consent,
+        keep: &BTreeSet<Category>,
+    ) -> Result<Approval> {
         let now = self.clock.now();
         consent.granted = consent
             .terms
@@ -78,17 +114,28 @@ impl Services {
             .copied()
             .collect();
         consent.approved_at = Some(now);
-        let record = consent.record(now);
-        let hash = record.hash();
+        let hash = consent.record(now).hash();
         let receipt = self.sign_receipt(&consent, "consent.approved", now).await?;
         let granted: Vec<&str> = consent.granted.iter().map(|c| c.code()).collect();
         let granted = serde_json::to_string(&granted).map_err(internal)?;
+        Ok(Approval {
+            consent,
+            hash,
+            receipt,
+            granted,
+            at: now,
+        })
+    }
 
-        let tx = self.db.begin().await?;
-        let mut tx = self
-            .check_sms_code_or_commit(tx, Purpose::ConsentApproval, &code_subject(id), code)
-            .await?;
-        if !consents::approve(&mut tx, id, &granted, now, &hash, &receipt.jws).await? {
+    /// Makes a prepared approval in `tx`: `Conflict` if the request is no
+    /// longer open.
+    pub(crate) async fn write_approval(
+        &self,
+        tx: &mut propusk_store::Tx,
+        a: Approval,
+    ) -> Result<Consent> {
+        let id = a.consent.id;
+        if !consents::approve(tx, id, &a.granted, a.at, &a.hash, &a.receipt.jws).await? {
             return Err(ServiceError::Conflict);
         }
         let change = Change {
@@ -97,21 +144,11 @@ impl Services {
             to: Status::Active,
             by: By::Citizen.code(),
             reason: None,
-            at: now,
+            at: a.at,
         };
-        self.record_change(
-            &mut tx,
-            &consent,
-            &change,
-            "consent.approved",
-            Some(receipt),
-        )
-        .await?;
-        tx.commit().await?;
-        let row = consents::get(&self.db, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        self.consent_of_row(row).await
+        self.record_change(tx, &a.consent, &change, "consent.approved", Some(a.receipt))
+            .await?;
+        Ok(a.consent)
     }
 
     /// Declines a request; pauses, resumes or revokes a consent.

@@ -18,6 +18,7 @@ use crate::{Result, ServiceError, Services};
 mod data;
 pub mod decide;
 pub mod expiry;
+pub mod monitoring;
 pub mod read;
 pub mod receipt;
 pub mod request;

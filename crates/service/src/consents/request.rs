@@ -59,6 +59,40 @@ pub(crate) fn problems(list: Vec<terms::Problem>) -> ServiceError {
     )
 }
 
+/// A request's row as it is first stored.
+pub(crate) fn new_request(
+    caller: &Client,
+    account_id: Uuid,
+    subject: &str,
+    terms: &propusk_core::consent::Terms,
+    channel: Channel,
+    now: time::OffsetDateTime,
+) -> Result<ConsentRow> {
+    Ok(ConsentRow {
+        id: Uuid::now_v7(),
+        client_id: caller.id.clone(),
+        org_id: caller.org_id,
+        account_id,
+        subject: subject.to_owned(),
+        channel: channel.code().into(),
+        purpose: terms.purpose.clone(),
+        terms: serde_json::to_string(terms).map_err(internal)?,
+        granted: None,
+        status: Status::Requested,
+        status_by: Some(By::Partner.code().into()),
+        status_reason: None,
+        created_at: now,
+        request_expires_at: (now + REQUEST_TTL).min(terms.valid_until),
+        valid_until: terms.valid_until,
+        approved_at: None,
+        status_changed_at: now,
+        read_count: 0,
+        last_read_at: None,
+        record_hash: None,
+        receipt: None,
+    })
+}
+
 impl Services {
     /// Records a request and tells the citizen. The citizen must be known
     /// to this client's sector; the categories must be within the
@@ -97,54 +131,10 @@ impl Services {
                 return Err(problems(list));
             }
         };
-        let id = Uuid::now_v7();
-        let row = ConsentRow {
-            id,
-            client_id: caller.id.clone(),
-            org_id: caller.org_id,
-            account_id,
-            subject: subject.to_owned(),
-            channel: Channel::Api.code().into(),
-            purpose: terms.purpose.clone(),
-            terms: serde_json::to_string(&terms).map_err(internal)?,
-            granted: None,
-            status: Status::Requested,
-            status_by: Some(By::Partner.code().into()),
-            status_reason: None,
-            created_at: now,
-            request_expires_at: (now + REQUEST_TTL).min(terms.valid_until),
-            valid_until: terms.valid_until,
-            approved_at: None,
-            status_changed_at: now,
-            read_count: 0,
-            last_read_at: None,
-            record_hash: None,
-            receipt: None,
-        };
+        let row = new_request(caller, account_id, subject, &terms, Channel::Api, now)?;
+        let id = row.id;
         let mut tx = self.db.begin().await?;
-        consents::insert(&mut tx, &row).await?;
-        consents::insert_event(
-            &mut tx,
-            &EventRow {
-                id: Uuid::now_v7(),
-                consent_id: id,
-                at: now,
-                event: "consent.requested".into(),
-                from_status: None,
-                to_status: Status::Requested,
-                by_whom: By::Partner.code().into(),
-                reason: None,
-                receipt: None,
-            },
-        )
-        .await?;
-        let event = NewEvent::new(Actor::client(&caller.id), "consent.requested")
-            .subject(format!("consent:{id}"))
-            .details(serde_json::json!({
-                "account": account_id, "purpose": terms.purpose,
-                "categories": terms.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
-            }));
-        audit::append(&mut tx, now, &event).await?;
+        self.insert_request(&mut tx, &row, &terms).await?;
         let notice = Content {
             link: Some(crate::notify::Link {
                 label: "Открыть «Мои согласия»".into(),
@@ -163,6 +153,41 @@ impl Services {
         self.notify_account(&mut tx, account_id, &notice).await?;
         tx.commit().await?;
         self.consent_of_row(row).await
+    }
+
+    /// A new request's row, its history's first line and its audit event.
+    pub(crate) async fn insert_request(
+        &self,
+        tx: &mut propusk_store::Tx,
+        row: &ConsentRow,
+        terms: &propusk_core::consent::Terms,
+    ) -> Result<()> {
+        let id = row.id;
+        let now = row.created_at;
+        consents::insert(tx, row).await?;
+        consents::insert_event(
+            tx,
+            &EventRow {
+                id: Uuid::now_v7(),
+                consent_id: id,
+                at: now,
+                event: "consent.requested".into(),
+                from_status: None,
+                to_status: Status::Requested,
+                by_whom: By::Partner.code().into(),
+                reason: None,
+                receipt: None,
+            },
+        )
+        .await?;
+        let event = NewEvent::new(Actor::client(&row.client_id), "consent.requested")
+            .subject(format!("consent:{id}"))
+            .details(serde_json::json!({
+                "account": row.account_id, "purpose": terms.purpose, "channel": row.channel,
+                "categories": terms.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
+            }));
+        audit::append(tx, now, &event).await?;
+        Ok(())
     }
 
     /// The account a client's pairwise `sub` names, if it was handed out.

@@ -12,10 +12,12 @@ use std::sync::Arc;
 
 use propusk_core::account::TrustLevel;
 use propusk_core::audit::{Actor, NewEvent};
+use propusk_core::consent::record::Channel;
+use propusk_core::consent::{Category, Terms, rar, terms};
 use propusk_oidc::dpop::Proof;
 use propusk_oidc::request::{self, AuthRequest, RequestError};
 use propusk_oidc::tokens::{
-    CODE_TTL, REQUEST_URI_PREFIX, REQUEST_URI_TTL, random_token, token_hash,
+    CODE_TTL, INTERACTION_TTL, REQUEST_URI_PREFIX, REQUEST_URI_TTL, random_token, token_hash,
 };
 use propusk_oidc::{ACR_VALUES, ErrorCode, OAuthError, Profile, scopes};
 use propusk_store::oauth_grants::{self, CodeRow, ConsentRow, GrantRow};
@@ -97,6 +99,52 @@ pub struct ConsentView {
     pub org_ogrn: String,
     pub sandbox: bool,
     pub items: Vec<ConsentItem>,
+    /// The data consent the request asks for (RFC 9396), if any: approved
+    /// with an SMS code, like one asked through the API.
+    pub consent: Option<Terms>,
+}
+
+/// The person's approval of a data consent on the sign-in's screen.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentApproval {
+    /// The optional categories the person kept ticked.
+    pub keep: std::collections::BTreeSet<Category>,
+    pub code: String,
+}
+
+/// Checks a request's `propusk_consent` details (one at most) against the
+/// catalogue and the client's approved scopes, like an API request.
+pub fn consent_terms(
+    client: &Client,
+    req: &AuthRequest,
+    now: time::OffsetDateTime,
+) -> std::result::Result<Option<Terms>, OAuthError> {
+    let bad = |why: String| OAuthError::new(ErrorCode::InvalidAuthorizationDetails, why);
+    let mut found = req
+        .authorization_details
+        .iter()
+        .filter(|d| d.get("type").and_then(|t| t.as_str()) == Some(rar::TYPE));
+    let Some(details) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() {
+        return Err(bad(format!("only one {} per request", rar::TYPE)));
+    }
+    let draft = rar::draft(details).map_err(|e| bad(format!("{}: {e}", rar::TYPE)))?;
+    let scopes: Vec<&str> = client.scopes.iter().map(String::as_str).collect();
+    terms::check(&draft, &scopes, client.sandbox, now)
+        .map(Some)
+        .map_err(|list| {
+            let text: Vec<String> = list
+                .iter()
+                .map(|p| format!("{} ({}): {}", p.pointer, p.code, p.en))
+                .collect();
+            bad(text.join("; "))
+        })
+}
+
+fn approval_subject(request_id: &str) -> String {
+    format!("oauth_request:{request_id}")
 }
 
 fn request_id(request_uri: &str) -> Option<String> {
@@ -148,6 +196,7 @@ impl Services {
             RequestError::Page(e) => e,
             RequestError::Redirect { error, .. } => error,
         })?;
+        consent_terms(client, &req, self.clock.now())?;
         if let Some(proof) = dpop {
             if req.dpop_jkt.as_ref().is_some_and(|j| *j != proof.jkt) {
                 return Err(
@@ -195,6 +244,11 @@ impl Services {
                 return page("request_uri belongs to another client");
             }
             let stored: Stored = serde_json::from_str(&stored).map_err(internal)?;
+            // Opened: the person now has the interaction's time to finish.
+            let until =
+                time::OffsetDateTime::from_unix_timestamp(stored.issued_at + INTERACTION_TTL)
+                    .map_err(internal)?;
+            oauth_grants::extend_request(&self.db, &id, self.clock.now(), until).await?;
             return Ok(Begin::Pending(Box::new(Pending {
                 request_uri: uri.clone(),
                 client,
@@ -219,6 +273,15 @@ impl Services {
                 return Ok(Begin::Refused(Refusal::Redirect(url)));
             }
         };
+        if let Err(e) = consent_terms(&client, &request, self.clock.now()) {
+            let url = request::response_url(
+                &request.redirect_uri,
+                self.issuer(),
+                request.state.as_deref(),
+                Err(&e),
+            );
+            return Ok(Begin::Refused(Refusal::Redirect(url)));
+        }
         if client.profile == Profile::Fapi2 {
             // FAPI 2.0 §5.3.2.2-3: pushed requests only. The redirect URI
             // is proved by now, so the error may go back to it.
@@ -303,15 +366,23 @@ impl Services {
                 "account selection is not offered",
             ));
         }
+        let consent = match consent_terms(&p.client, &p.request, self.clock.now()) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(self.refuse(p, e.code, &e.description));
+            }
+        };
         let remembered = oauth_grants::consent(&self.db, s.account_id, &p.client.id).await?;
-        let covered = remembered.is_some_and(|c| {
-            p.request
-                .scopes
-                .iter()
-                .all(|r| r == "openid" || c.scopes.split(' ').any(|g| g == r))
-        });
+        // A data consent is never remembered: each one is decided with a code.
+        let covered = consent.is_none()
+            && remembered.is_some_and(|c| {
+                p.request
+                    .scopes
+                    .iter()
+                    .all(|r| r == "openid" || c.scopes.split(' ').any(|g| g == r))
+            });
         if covered && !prompt.consent {
-            let url = self.issue_code(p, s, false).await?;
+            let url = self.issue_code(p, s, false, None).await?;
             return Ok(Step::Redirect(url));
         }
         if prompt.none {
@@ -319,6 +390,13 @@ impl Services {
                 p,
                 ErrorCode::ConsentRequired,
                 "the person has not approved this client",
+            ));
+        }
+        if consent.is_some() && !self.has_confirmed_phone(s.account_id).await? {
+            return Ok(self.refuse(
+                p,
+                ErrorCode::AccessDenied,
+                "the person has no confirmed phone to approve a data consent with",
             ));
         }
         let available = self.released_scopes(s.account_id).await?;
@@ -340,7 +418,24 @@ impl Services {
             org_ogrn: p.client.org_ogrn.clone(),
             sandbox: p.client.sandbox,
             items,
+            consent,
         }))
+    }
+
+    /// Sends the code that approves the data consent a pending sign-in
+    /// asks for.
+    pub async fn send_authorization_code(
+        &self,
+        p: &Pending,
+        s: &Current,
+        lang: propusk_core::Lang,
+    ) -> Result<()> {
+        if consent_terms(&p.client, &p.request, self.clock.now())?.is_none() {
+            return Err(ServiceError::NotFound);
+        }
+        let id = request_id(&p.request_uri).ok_or(ServiceError::NotFound)?;
+        self.send_approval_code(s.account_id, &approval_subject(&id), lang)
+            .await
     }
 
     /// The person's answer on the consent screen; returns where to send them.
@@ -350,6 +445,7 @@ impl Services {
         s: &Current,
         approve: bool,
         remember: bool,
+        approval: Option<&ConsentApproval>,
     ) -> Result<String> {
         if !approve {
             let id = request_id(&p.request_uri).ok_or(ServiceError::NotFound)?;
@@ -371,14 +467,55 @@ impl Services {
                 Err(&e),
             ));
         }
-        self.issue_code(p, s, remember).await
+        let consent = match consent_terms(&p.client, &p.request, self.clock.now())? {
+            None => None,
+            Some(terms) => {
+                let approval = approval
+                    .filter(|a| !a.code.trim().is_empty())
+                    .ok_or_else(|| {
+                        ServiceError::field(
+                            "code",
+                            "required",
+                            "Введите код из СМС",
+                            "Enter the code from the SMS",
+                        )
+                    })?;
+                Some((terms, approval))
+            }
+        };
+        self.issue_code(p, s, remember, consent).await
     }
 
     /// The grant and its code, in one transaction with consuming the
-    /// request (a reload or a second tab cannot make a second code).
-    async fn issue_code(&self, p: &Pending, s: &Current, remember: bool) -> Result<String> {
+    /// request (a reload or a second tab cannot make a second code); with
+    /// the data consent the request asked for, approved by its SMS code.
+    async fn issue_code(
+        &self,
+        p: &Pending,
+        s: &Current,
+        remember: bool,
+        consent: Option<(Terms, &ConsentApproval)>,
+    ) -> Result<String> {
         let id = request_id(&p.request_uri).ok_or(ServiceError::NotFound)?;
         let now = self.clock.now();
+        let subject = self.pairwise_sub(&p.client.sector, s.account_id);
+        let consent = match consent {
+            None => None,
+            Some((terms, approval)) => {
+                let row = crate::consents::request::new_request(
+                    &p.client,
+                    s.account_id,
+                    &subject,
+                    &terms,
+                    Channel::Rar,
+                    now,
+                )?;
+                let prepared = self
+                    .prepare_approval(self.consent_of_row(row.clone()).await?, &approval.keep)
+                    .await?;
+                Some((row, terms, prepared, approval.code.as_str()))
+            }
+        };
         let account = accounts::get(&self.db, s.account_id).await?;
         // A second factor confirmed before this session began was asked for
         // when it signed in (the sign-in requires it once it is on).
@@ -400,10 +537,25 @@ impl Services {
             created_at: now,
             expires_at: now + GRANT_TTL,
             revoked_at: None,
+            consent_id: consent.as_ref().map(|c| c.0.id),
         };
         let mut tx = self.db.begin().await?;
+        if let Some((_, _, _, code)) = &consent {
+            tx = self
+                .check_sms_code_or_commit(
+                    tx,
+                    crate::sms_codes::Purpose::ConsentApproval,
+                    &approval_subject(&id),
+                    code,
+                )
+                .await?;
+        }
         if !oauth_grants::consume_request(&mut tx, &id, now).await? {
             return Err(ServiceError::LinkInvalid);
+        }
+        if let Some((row, terms, prepared, _)) = consent {
+            self.insert_request(&mut tx, &row, &terms).await?;
+            self.write_approval(&mut tx, prepared).await?;
         }
         oauth_grants::insert_grant(&mut tx, &grant).await?;
         // So that the partner can later ask this citizen for a consent by
@@ -411,7 +563,7 @@ impl Services {
         propusk_store::consents::remember_subject(
             &mut tx,
             &p.client.sector,
-            &self.pairwise_sub(&p.client.sector, s.account_id),
+            &subject,
             s.account_id,
             now,
         )
@@ -454,6 +606,7 @@ impl Services {
             .subject(format!("oauth_grant:{}", grant.id))
             .details(serde_json::json!({
                 "client_id": p.client.id, "scope": grant.scope, "remembered": remember,
+                "consent": grant.consent_id,
             }));
         audit::append(&mut tx, now, &event).await?;
         tx.commit().await?;

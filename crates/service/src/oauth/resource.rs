@@ -156,6 +156,10 @@ impl Services {
             if let Some(jkt) = claims.jkt() {
                 out["cnf"] = serde_json::json!({ "jkt": jkt });
             }
+            if !claims.authorization_details.is_empty() {
+                // RFC 9396 §9.2.
+                out["authorization_details"] = claims.authorization_details.clone().into();
+            }
             return Ok(out);
         }
         let Some((gid, unused)) = oauth_grants::refresh_grant(&self.db, &token_hash(token)).await?

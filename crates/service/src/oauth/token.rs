@@ -31,6 +31,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 9396 §7: what the grant's `authorization_details` granted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details: Vec<serde_json::Value>,
 }
 
 pub(super) fn grant_err(why: &str) -> ServiceError {
@@ -299,21 +302,27 @@ impl Services {
             refresh_token: None,
             id_token: None,
             scope,
+            authorization_details: Vec::new(),
         };
         Ok((response, event))
     }
 
-    /// An RFC 9068 access token for `sub`: a person's under their grant, or
-    /// the client itself (no grant); DPoP-bound to `jkt` if given.
+    /// An RFC 9068 access token for `sub`: a person's under their grant
+    /// (with what its `authorization_details` granted), or the client
+    /// itself (no grant); DPoP-bound to `jkt` if given.
     fn access_token(
         &self,
         keys: &super::ProviderKeys,
         client: &Client,
         sub: String,
-        grant: Option<&GrantRow>,
+        grant: Option<(&GrantRow, Vec<serde_json::Value>)>,
         scope: &str,
         jkt: Option<String>,
     ) -> Result<String> {
+        let (grant, authorization_details) = match grant {
+            Some((g, d)) => (Some(g), d),
+            None => (None, Vec::new()),
+        };
         let now = self.unix_now();
         let claims = AccessClaims {
             iss: self.issuer().to_owned(),
@@ -328,6 +337,7 @@ impl Services {
             auth_time: grant.map(|g| g.auth_time.unix_timestamp()),
             acr: grant.map(|g| g.acr.clone()),
             gid: grant.map(|g| g.id.to_string()),
+            authorization_details,
         };
         keys.signer(ACCESS_TOKEN_ALG)?
             .sign(TYP_ACCESS, &claims)
@@ -348,11 +358,12 @@ impl Services {
         let keys = self.provider_keys().await?;
         let sub = self.pairwise_sub(&client.sector, grant.account_id);
         let auth_time = grant.auth_time.unix_timestamp();
+        let authorization_details = self.granted_details(grant).await?;
         let access_token = self.access_token(
             &keys,
             client,
             sub.clone(),
-            Some(grant),
+            Some((grant, authorization_details.clone())),
             scope,
             grant.dpop_jkt.clone(),
         )?;
@@ -390,6 +401,22 @@ impl Services {
             refresh_token,
             id_token,
             scope: scope.to_owned(),
+            authorization_details,
         })
+    }
+
+    /// RFC 9396 §7, §9.1: the details a grant's consent granted, as the
+    /// token response and the access token carry them.
+    async fn granted_details(&self, grant: &GrantRow) -> Result<Vec<serde_json::Value>> {
+        let Some(id) = grant.consent_id else {
+            return Ok(Vec::new());
+        };
+        let row = propusk_store::consents::get(&self.db, id)
+            .await?
+            .ok_or_else(|| internal("grant of an unknown consent"))?;
+        let (terms, granted) = crate::consents::terms_of(&row)?;
+        Ok(vec![propusk_core::consent::rar::granted(
+            id, &terms, granted,
+        )])
     }
 }

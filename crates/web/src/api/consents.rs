@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::ApiJson;
-use super::partner::{Partner, api_error};
+use super::partner::{DataReader, Partner, api_error};
 use crate::error::WebError;
 use crate::i18n::UserLang;
 use crate::state::AppState;
@@ -224,8 +224,9 @@ pub async fn cancel(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PersonQuery {
-    /// The consent the read is made under.
-    pub consent_id: String,
+    /// The consent the read is made under; with a person's token from a
+    /// sign-in that approved a consent, that one (and any other is refused).
+    pub consent_id: Option<String>,
     /// Comma-separated categories; all the consent covers when absent.
     pub categories: Option<String>,
     /// When given, it must be the consent's purpose.
@@ -235,13 +236,23 @@ pub struct PersonQuery {
 async fn read(
     state: &AppState,
     lang: propusk_core::Lang,
-    client: &propusk_service::oauth::Client,
+    caller: &DataReader,
     q: PersonQuery,
     categories: Option<Vec<String>>,
     endpoint: String,
 ) -> Result<Json<serde_json::Value>, WebError> {
-    let consent_id = Uuid::parse_str(q.consent_id.trim())
-        .map_err(|_| api_error(propusk_service::consents::read::no_consent(), lang))?;
+    let no_consent = || api_error(propusk_service::consents::read::no_consent(), lang);
+    let asked = match q.consent_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(Uuid::parse_str(raw).map_err(|_| no_consent())?),
+    };
+    let consent_id = match (caller.token_consent, asked) {
+        (Some(t), None) => t,
+        (Some(t), Some(a)) if a == t => t,
+        (None, Some(a)) => a,
+        _ => return Err(no_consent()),
+    };
+    let client = &caller.client;
     let ask = Ask {
         consent_id,
         categories,
@@ -268,7 +279,7 @@ async fn read(
 pub async fn person(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
-    Partner(client): Partner,
+    caller: DataReader,
     Query(q): Query<PersonQuery>,
 ) -> Result<Json<serde_json::Value>, WebError> {
     let categories = q.categories.as_ref().map(|c| {
@@ -280,7 +291,7 @@ pub async fn person(
     read(
         &state,
         lang,
-        &client,
+        &caller,
         q,
         categories,
         "/api/v1/person".into(),
@@ -296,7 +307,7 @@ pub async fn person(
 pub async fn person_category(
     State(state): State<AppState>,
     UserLang(lang): UserLang,
-    Partner(client): Partner,
+    caller: DataReader,
     Path(category): Path<String>,
     Query(q): Query<PersonQuery>,
 ) -> Result<Json<serde_json::Value>, WebError> {
@@ -304,7 +315,7 @@ pub async fn person_category(
         "/api/v1/person/{}",
         category.chars().take(40).collect::<String>()
     );
-    read(&state, lang, &client, q, Some(vec![category]), endpoint).await
+    read(&state, lang, &caller, q, Some(vec![category]), endpoint).await
 }
 
 #[utoipa::path(

@@ -14,6 +14,7 @@ use crate::i18n::{Tr, UserLang};
 use crate::state::AppState;
 
 pub mod consents;
+pub mod monitoring;
 pub mod partner;
 pub mod validate;
 pub mod webhooks;
@@ -75,6 +76,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consents::person_category))
         .routes(routes!(consents::organization))
         .routes(routes!(consents::verify))
+        .routes(routes!(monitoring::summary))
+        .routes(routes!(monitoring::reads_csv))
+        .routes(routes!(monitoring::consents_csv))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::disable))
         .routes(routes!(webhooks::rotate))

@@ -19,6 +19,15 @@ use crate::state::AppState;
 
 pub struct Partner(pub Arc<Client>);
 
+/// The data API's caller: a partner with its own token (the consent named
+/// in the query), or with a person's token from a sign-in that approved a
+/// consent (RFC 9396), which names the consent itself.
+pub struct DataReader {
+    pub client: Arc<Client>,
+    /// The consent the person's token was issued under.
+    pub token_consent: Option<uuid::Uuid>,
+}
+
 const CHALLENGE: &str =
     "DPoP realm=\"propusk\", algs=\"PS256 ES256 EdDSA\", Bearer realm=\"propusk\"";
 
@@ -32,64 +41,101 @@ fn unauthorized(detail: String) -> WebError {
     }
 }
 
+fn client_token_required(t: &Tr) -> WebError {
+    WebError::Refused {
+        status: StatusCode::FORBIDDEN,
+        kind: "client_token_required",
+        detail: t.get("problem-client-token-required"),
+        challenge: None,
+        retry_after: None,
+    }
+}
+
 impl FromRequestParts<AppState> for Partner {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let lang = parts.extensions.get::<UserLang>().map_or(Lang::Ru, |l| l.0);
-        let t = Tr::new(lang);
-        let Some((scheme, token)) = crate::oauth::access_token(&parts.headers) else {
-            return Err(unauthorized(t.get("problem-token-missing")));
-        };
-        let proof = crate::oauth::dpop_header(&parts.headers)
-            .map_err(|e| unauthorized(e.description.clone()))?;
-        let url = format!("{}{}", state.services.issuer(), parts.uri.path());
-        let claims = state
-            .services
-            .check_access_token(
-                &token,
-                scheme,
-                proof.as_deref(),
-                parts.method.as_str(),
-                &url,
-            )
-            .await
-            .map_err(|e| match e {
-                ServiceError::OAuth(e) => unauthorized(e.description),
-                other => api_error(other, lang),
-            })?;
+        let (claims, client) = caller(parts, state).await?;
         if claims.gid.is_some() {
-            return Err(WebError::Refused {
-                status: StatusCode::FORBIDDEN,
-                kind: "client_token_required",
-                detail: t.get("problem-client-token-required"),
-                challenge: None,
-                retry_after: None,
-            });
-        }
-        let client = state
-            .services
-            .client(&claims.client_id)
-            .await
-            .map_err(|e| api_error(e, lang))?
-            .filter(|c| !c.disabled)
-            .ok_or_else(|| unauthorized(t.get("problem-token-missing")))?;
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if !client.ip_allowed(ip) {
-            return Err(WebError::Refused {
-                status: StatusCode::FORBIDDEN,
-                kind: "ip_not_allowed",
-                detail: t.get("problem-ip-not-allowed"),
-                challenge: None,
-                retry_after: None,
-            });
+            return Err(client_token_required(&tr(parts)));
         }
         Ok(Partner(client))
     }
+}
+
+impl FromRequestParts<AppState> for DataReader {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let (claims, client) = caller(parts, state).await?;
+        let token_consent = match claims.gid {
+            None => None,
+            Some(_) => Some(
+                propusk_core::consent::rar::consent_id(&claims.authorization_details)
+                    .ok_or_else(|| client_token_required(&tr(parts)))?,
+            ),
+        };
+        Ok(DataReader {
+            client,
+            token_consent,
+        })
+    }
+}
+
+fn tr(parts: &Parts) -> Tr {
+    Tr::new(parts.extensions.get::<UserLang>().map_or(Lang::Ru, |l| l.0))
+}
+
+/// A valid access token, presented as it must be, of an enabled client
+/// calling from an allowed address.
+async fn caller(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(propusk_oidc::tokens::AccessClaims, Arc<Client>), WebError> {
+    let lang = parts.extensions.get::<UserLang>().map_or(Lang::Ru, |l| l.0);
+    let t = Tr::new(lang);
+    let Some((scheme, token)) = crate::oauth::access_token(&parts.headers) else {
+        return Err(unauthorized(t.get("problem-token-missing")));
+    };
+    let proof = crate::oauth::dpop_header(&parts.headers)
+        .map_err(|e| unauthorized(e.description.clone()))?;
+    let url = format!("{}{}", state.services.issuer(), parts.uri.path());
+    let claims = state
+        .services
+        .check_access_token(
+            &token,
+            scheme,
+            proof.as_deref(),
+            parts.method.as_str(),
+            &url,
+        )
+        .await
+        .map_err(|e| match e {
+            ServiceError::OAuth(e) => unauthorized(e.description),
+            other => api_error(other, lang),
+        })?;
+    let client = state
+        .services
+        .client(&claims.client_id)
+        .await
+        .map_err(|e| api_error(e, lang))?
+        .filter(|c| !c.disabled)
+        .ok_or_else(|| unauthorized(t.get("problem-token-missing")))?;
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if !client.ip_allowed(ip) {
+        return Err(WebError::Refused {
+            status: StatusCode::FORBIDDEN,
+            kind: "ip_not_allowed",
+            detail: t.get("problem-ip-not-allowed"),
+            challenge: None,
+            retry_after: None,
+        });
+    }
+    Ok((claims, client))
 }
 
 /// A service error as the API answers it, in the caller's language.

@@ -2,15 +2,18 @@
 //! Sign-in and second factor are the cabinet's own pages (lockout and all);
 //! the consent screen names the organization and each item in plain words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use propusk_service::ServiceError;
-use propusk_service::oauth::authorize::{Begin, ConsentView, Pending, Refusal, Step};
+use propusk_service::oauth::authorize::{
+    Begin, ConsentApproval, ConsentView, Pending, Refusal, Step,
+};
 use propusk_store::sessions::Stage;
-use serde::Deserialize;
 
+use super::consents::{TermsView, kept, send_refusal};
 use super::protocol_params::{ProtocolParams, refusal};
 use super::{PageCtx, render, service_error};
 use crate::csrf::CsrfForm;
@@ -34,6 +37,10 @@ struct ConsentPage {
     org_ogrn: String,
     sandbox: bool,
     items: Vec<Item>,
+    /// The data consent asked for (RFC 9396), decided with an SMS code.
+    consent: Option<TermsView>,
+    notice: Option<String>,
+    code_error: Option<String>,
 }
 
 fn refused(ctx: &PageCtx, e: &propusk_oidc::OAuthError) -> WebError {
@@ -135,12 +142,27 @@ pub async fn start(
             Ok(Redirect::to(&login).into_response())
         }
         Step::Redirect(url) => Ok(Redirect::to(&url).into_response()),
-        Step::Consent(view) => consent_page(ctx, &p, view),
+        Step::Consent(view) => {
+            let notice = params
+                .contains_key("sent")
+                .then(|| ctx.t.get("consent-rar-code-sent"));
+            consent_page(ctx, &p, view, notice, None)
+        }
     }
 }
 
-fn consent_page(ctx: PageCtx, p: &Pending, view: ConsentView) -> Result<Response, WebError> {
+fn consent_page(
+    ctx: PageCtx,
+    p: &Pending,
+    view: ConsentView,
+    notice: Option<String>,
+    code_error: Option<String>,
+) -> Result<Response, WebError> {
     let lang = ctx.t.lang;
+    let consent = view
+        .consent
+        .as_ref()
+        .map(|t| TermsView::new(&ctx.t, t, &BTreeSet::new()));
     let items = view
         .items
         .into_iter()
@@ -162,6 +184,9 @@ fn consent_page(ctx: PageCtx, p: &Pending, view: ConsentView) -> Result<Response
         org_ogrn: view.org_ogrn,
         sandbox: view.sandbox,
         items,
+        consent,
+        notice,
+        code_error,
     })?;
     // The decision answers with a redirect to the client: the form's CSP
     // must allow that origin (form-action covers redirects).
@@ -173,16 +198,68 @@ fn consent_page(ctx: PageCtx, p: &Pending, view: ConsentView) -> Result<Response
     Ok(res)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct DecisionForm {
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    request_uri: String,
-    #[serde(default)]
-    decision: String,
-    #[serde(default)]
-    remember: Option<String>,
+/// The consent screen again, with a refusal under the code field (a
+/// wrong code, one not sent): the pending request is still open.
+async fn consent_again(
+    state: &AppState,
+    ctx: PageCtx,
+    p: &Pending,
+    current: &propusk_service::sessions::Current,
+    status: StatusCode,
+    code_error: String,
+) -> Result<Response, WebError> {
+    match state
+        .services
+        .authorization_step(p, Some(current))
+        .await
+        .map_err(service_error)?
+    {
+        Step::Consent(view) => {
+            let page = consent_page(ctx, p, view, None, Some(code_error))?;
+            Ok((status, page).into_response())
+        }
+        Step::Redirect(url) => Ok(Redirect::to(&url).into_response()),
+        Step::SignIn | Step::Reauthenticate => Ok(Redirect::to(&continue_url(p)).into_response()),
+    }
+}
+
+/// The pending request a decision form names.
+async fn pending_of_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: &HashMap<String, String>,
+    ip: std::net::IpAddr,
+) -> Result<Result<Pending, Response>, WebError> {
+    let mut params = BTreeMap::new();
+    for k in ["client_id", "request_uri"] {
+        params.insert(k.to_owned(), form.get(k).cloned().unwrap_or_default());
+    }
+    pending(state, ctx, &params, ip).await
+}
+
+/// «Получить код в СМС» on a consent screen that asks for a data consent.
+pub async fn send_code(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Citizen(current): Citizen,
+    parts: axum::http::Extensions,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let p = match pending_of_form(&state, &ctx, &form, peer(&parts)).await? {
+        Ok(p) => p,
+        Err(res) => return Ok(res),
+    };
+    match state
+        .services
+        .send_authorization_code(&p, &current, ctx.t.lang)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("{}&sent=1", continue_url(&p))).into_response()),
+        Err(e) => match send_refusal(&e, &ctx.t, state.services.clock.now()) {
+            Some((status, msg)) => consent_again(&state, ctx, &p, &current, status, msg).await,
+            None => Err(service_error(e)),
+        },
+    }
 }
 
 pub async fn decide(
@@ -190,28 +267,34 @@ pub async fn decide(
     ctx: PageCtx,
     Citizen(current): Citizen,
     parts: axum::http::Extensions,
-    CsrfForm(form): CsrfForm<DecisionForm>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let ip = peer(&parts);
-    let mut params = BTreeMap::new();
-    params.insert("client_id".to_owned(), form.client_id);
-    params.insert("request_uri".to_owned(), form.request_uri);
-    let p = match pending(&state, &ctx, &params, ip).await? {
+    let p = match pending_of_form(&state, &ctx, &form, peer(&parts)).await? {
         Ok(p) => p,
         Err(res) => return Ok(res),
     };
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "deny" => false,
+    let approve = match form.get("decision").map(String::as_str) {
+        Some("approve") => true,
+        Some("deny") => false,
         _ => {
             return Err(WebError::BadRequest {
                 detail: "decision".into(),
             });
         }
     };
+    let approval = ConsentApproval {
+        keep: kept(&form),
+        code: form.get("code").cloned().unwrap_or_default(),
+    };
     match state
         .services
-        .decide_authorization(&p, &current, approve, form.remember.is_some())
+        .decide_authorization(
+            &p,
+            &current,
+            approve,
+            form.contains_key("remember"),
+            Some(&approval),
+        )
         .await
     {
         Ok(url) => Ok(Redirect::to(&url).into_response()),
@@ -222,6 +305,31 @@ pub async fn decide(
                 "the request was already answered or has expired",
             ),
         )),
-        Err(e) => Err(service_error(e)),
+        Err(ServiceError::Invalid(problems)) => {
+            let msg = super::first_problem(&problems, ctx.t.lang).unwrap_or_default();
+            consent_again(
+                &state,
+                ctx,
+                &p,
+                &current,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                msg,
+            )
+            .await
+        }
+        Err(e) => match super::code_refusal(&e, &ctx.t) {
+            Some(msg) => {
+                consent_again(
+                    &state,
+                    ctx,
+                    &p,
+                    &current,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    msg,
+                )
+                .await
+            }
+            None => Err(service_error(e)),
+        },
     }
 }

@@ -132,6 +132,65 @@ pub struct ReadLine {
     pub ok: bool,
 }
 
+/// What a consent asks for, as the cabinet and the sign-in's consent
+/// screen both show it (`consent_facts.html`, `consent_pick.html`).
+pub struct TermsView {
+    pub purpose: String,
+    pub legal_basis: String,
+    pub actions: String,
+    pub retention_days: u32,
+    pub mode: String,
+    pub valid_until: String,
+    pub items: Vec<Item>,
+}
+
+impl TermsView {
+    pub fn new(
+        t: &crate::i18n::Tr,
+        terms: &propusk_core::consent::Terms,
+        granted: &BTreeSet<Category>,
+    ) -> TermsView {
+        let lang = t.lang;
+        let purpose = catalogue::purpose(&terms.purpose);
+        TermsView {
+            purpose: purpose_title(&terms.purpose, lang),
+            legal_basis: purpose.map(|p| p.legal_basis.clone()).unwrap_or_default(),
+            actions: purpose
+                .map(|p| {
+                    p.actions
+                        .iter()
+                        .map(|a| t.get(&format!("consents-action-{a}")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+            retention_days: purpose.map_or(0, |p| p.retention_days),
+            mode: terms.mode.describe(lang),
+            valid_until: moscow_time(terms.valid_until),
+            items: terms
+                .categories
+                .iter()
+                .map(|k| Item {
+                    code: k.code(),
+                    title: k.title(lang),
+                    source: k.source().title(lang),
+                    fields: k.fields().iter().map(|f| f.title(lang)).collect(),
+                    optional: terms.optional.contains(k),
+                    granted: granted.contains(k),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The optional categories a decision form left ticked (`keep_<code>`).
+pub fn kept(form: &HashMap<String, String>) -> BTreeSet<Category> {
+    Category::ALL
+        .into_iter()
+        .filter(|c| form.contains_key(&format!("keep_{}", c.code())))
+        .collect()
+}
+
 #[derive(askama::Template)]
 #[template(path = "cabinet_consent.html")]
 struct DetailPage {
@@ -141,16 +200,10 @@ struct DetailPage {
     ogrn: String,
     inn: String,
     client: String,
-    purpose: String,
-    legal_basis: String,
-    actions: String,
-    retention_days: u32,
-    mode: String,
-    valid_until: String,
+    terms: TermsView,
     request_expires: String,
     status: String,
     status_code: &'static str,
-    items: Vec<Item>,
     can_decide: bool,
     can_pause: bool,
     can_resume: bool,
@@ -182,21 +235,8 @@ fn detail(
     reads: Vec<ConsentRead>,
 ) -> DetailPage {
     let lang = ctx.t.lang;
-    let purpose = catalogue::purpose(&c.terms.purpose);
     let open = c.status == Status::Requested && c.request_expires_at > now;
-    let items = c
-        .terms
-        .categories
-        .iter()
-        .map(|k| Item {
-            code: k.code(),
-            title: k.title(lang),
-            source: k.source().title(lang),
-            fields: k.fields().iter().map(|f| f.title(lang)).collect(),
-            optional: c.terms.optional.contains(k),
-            granted: c.granted.contains(k),
-        })
-        .collect();
+    let terms = TermsView::new(&ctx.t, &c.terms, &c.granted);
     let history = events
         .into_iter()
         .map(|e| HistoryLine {
@@ -227,24 +267,10 @@ fn detail(
         ogrn: c.org_ogrn.clone(),
         inn: c.org_inn.clone(),
         client: c.client_name.clone(),
-        purpose: purpose_title(&c.terms.purpose, lang),
-        legal_basis: purpose.map(|p| p.legal_basis.clone()).unwrap_or_default(),
-        actions: purpose
-            .map(|p| {
-                p.actions
-                    .iter()
-                    .map(|a| ctx.t.get(&format!("consents-action-{a}")))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default(),
-        retention_days: purpose.map_or(0, |p| p.retention_days),
-        mode: c.terms.mode.describe(lang),
-        valid_until: moscow_time(c.terms.valid_until),
+        terms,
         request_expires: moscow_time(c.request_expires_at),
         status: c.status.title(lang).to_owned(),
         status_code: c.status.code(),
-        items,
         can_decide: open,
         can_pause: c.status == Status::Active,
         can_resume: c.status == Status::Paused && c.terms.valid_until > now,
@@ -312,25 +338,38 @@ pub async fn send_code(
         Ok(()) => {
             return Ok(Redirect::to(&format!("/cabinet/consents/{id}?sent=1")).into_response());
         }
-        Err(ServiceError::RateLimited { retry_at }) => {
-            let seconds = (retry_at - state.services.clock.now())
-                .whole_seconds()
-                .max(1);
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                ctx.t.get_arg("register-code-wait", "seconds", seconds),
-            )
-        }
-        Err(ServiceError::Invalid(problems)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            super::first_problem(&problems, lang).unwrap_or_default(),
-        ),
         Err(ServiceError::Conflict) => (StatusCode::CONFLICT, ctx.t.get("consents-not-open")),
-        Err(e) => return Err(service_error(e)),
+        Err(e) => match send_refusal(&e, &ctx.t, state.services.clock.now()) {
+            Some(refused) => refused,
+            None => return Err(service_error(e)),
+        },
     };
     let mut p = page(&state, ctx, current.account_id, id).await?;
     p.code_error = Some(msg);
     Ok((status, render(&p)?).into_response())
+}
+
+/// Why an approval code was not sent, as the page says it: too soon after
+/// the last one, or no phone to send it to.
+pub fn send_refusal(
+    e: &ServiceError,
+    t: &crate::i18n::Tr,
+    now: time::OffsetDateTime,
+) -> Option<(StatusCode, String)> {
+    match e {
+        ServiceError::RateLimited { retry_at } => {
+            let seconds = (*retry_at - now).whole_seconds().max(1);
+            Some((
+                StatusCode::TOO_MANY_REQUESTS,
+                t.get_arg("register-code-wait", "seconds", seconds),
+            ))
+        }
+        ServiceError::Invalid(problems) => Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::first_problem(problems, t.lang).unwrap_or_default(),
+        )),
+        _ => None,
+    }
 }
 
 pub async fn approve(
@@ -341,11 +380,7 @@ pub async fn approve(
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let id = parse_id(&id)?;
-    let keep: BTreeSet<Category> = form
-        .keys()
-        .filter_map(|k| k.strip_prefix("keep_"))
-        .filter_map(Category::parse)
-        .collect();
+    let keep = kept(&form);
     let code = form.get("code").map(String::as_str).unwrap_or("");
     let result = state
         .services

@@ -26,6 +26,7 @@ pub mod login;
 pub mod org;
 pub mod org_client;
 pub mod org_clients;
+pub mod org_monitoring;
 pub mod org_partner;
 pub mod org_webhooks;
 pub mod orgs;
@@ -105,6 +106,7 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             get(authorize::start).post(authorize::start),
         )
         .route("/oauth/authorize/decision", post(authorize::decide))
+        .route("/oauth/authorize/code", post(authorize::send_code))
         .route(
             "/oauth/logout",
             get(end_session::ask).post(end_session::ask),
@@ -132,6 +134,18 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
             post(org_client::disable),
         )
         .route("/org/clients/{client_id}/enable", post(org_client::enable))
+        .route(
+            "/org/clients/{client_id}/monitoring",
+            get(org_monitoring::show),
+        )
+        .route(
+            "/org/clients/{client_id}/monitoring/reads.csv",
+            get(org_monitoring::reads_csv),
+        )
+        .route(
+            "/org/clients/{client_id}/monitoring/consents.csv",
+            get(org_monitoring::consents_csv),
+        )
         .route("/org/clients/{client_id}/webhooks", get(org_webhooks::show))
         .route(
             "/org/clients/{client_id}/webhooks/redeliver",
