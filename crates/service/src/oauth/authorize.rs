@@ -273,26 +273,24 @@ impl Services {
                 return Ok(Begin::Refused(Refusal::Redirect(url)));
             }
         };
-        if let Err(e) = consent_terms(&client, &request, self.clock.now()) {
+        // The redirect URI is proved by now, so errors may go back to it.
+        let back = |e: OAuthError| {
             let url = request::response_url(
                 &request.redirect_uri,
                 self.issuer(),
                 request.state.as_deref(),
                 Err(&e),
             );
-            return Ok(Begin::Refused(Refusal::Redirect(url)));
+            Ok(Begin::Refused(Refusal::Redirect(url)))
+        };
+        if let Err(e) = consent_terms(&client, &request, self.clock.now()) {
+            return back(e);
         }
         if client.profile == Profile::Fapi2 {
-            // FAPI 2.0 §5.3.2.2-3: pushed requests only. The redirect URI
-            // is proved by now, so the error may go back to it.
-            let e = OAuthError::request("this client must use pushed authorization requests (PAR)");
-            let url = request::response_url(
-                &request.redirect_uri,
-                self.issuer(),
-                request.state.as_deref(),
-                Err(&e),
-            );
-            return Ok(Begin::Refused(Refusal::Redirect(url)));
+            // FAPI 2.0 §5.3.2.2-3: pushed requests only.
+            return back(OAuthError::request(
+                "this client must use pushed authorization requests (PAR)",
+            ));
         }
         self.count_direct_request(ip)?;
         let (request_uri, _) = self.store_request(&client.id, request).await?;
