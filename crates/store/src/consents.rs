@@ -145,6 +145,13 @@ pub async fn get(db: &Db, id: Uuid) -> Result<Option<ConsentRow>> {
     r.map(ConsentRow::try_from).transpose()
 }
 
+/// The same, inside the caller's transaction (no lock taken).
+pub async fn get_in(tx: &mut Tx, id: Uuid) -> Result<Option<ConsentRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM consents WHERE id = $1");
+    let r: Option<Raw> = on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?);
+    r.map(ConsentRow::try_from).transpose()
+}
+
 /// The consent, read in the caller's write transaction after taking its
 /// row (PostgreSQL) or the write lock (SQLite): what is decided on it
 /// cannot change before commit.

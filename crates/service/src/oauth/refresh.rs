@@ -209,8 +209,16 @@ impl Services {
             None
         };
         let openid = scopes::split(&scope).iter().any(|s| s == "openid");
+        let details = self.granted_details(&grant).await?;
         let response = self
-            .tokens_for(client, &grant, &scope, next.clone(), openid, None)
+            .tokens_for(
+                client,
+                &grant,
+                &scope,
+                next.clone(),
+                (openid, None),
+                details,
+            )
             .await?;
         Ok((Some(response), write(next.as_deref().map(token_hash))))
     }

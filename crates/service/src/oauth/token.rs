@@ -204,14 +204,24 @@ impl Services {
             .subject(format!("oauth_grant:{}", grant.id))
             .details(serde_json::json!({ "grant_type": "authorization_code" }));
         audit::append(&mut tx, now, &event).await?;
+        // Read in this transaction (never through the pool while it is open).
+        let details = match grant.consent_id {
+            None => Vec::new(),
+            Some(id) => {
+                let consent = propusk_store::consents::get_in(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| internal("grant of an unknown consent"))?;
+                granted_details(&consent)?
+            }
+        };
         let response = self
             .tokens_for(
                 client,
                 &grant,
                 &grant.scope,
                 Some(refresh),
-                row.openid,
-                row.nonce.as_deref(),
+                (row.openid, row.nonce.as_deref()),
+                details,
             )
             .await?;
         tx.commit().await?;
@@ -351,14 +361,13 @@ impl Services {
         grant: &GrantRow,
         scope: &str,
         refresh_token: Option<String>,
-        openid: bool,
-        nonce: Option<&str>,
+        (openid, nonce): (bool, Option<&str>),
+        authorization_details: Vec<serde_json::Value>,
     ) -> Result<TokenResponse> {
         let now = self.unix_now();
         let keys = self.provider_keys().await?;
         let sub = self.pairwise_sub(&client.sector, grant.account_id);
         let auth_time = grant.auth_time.unix_timestamp();
-        let authorization_details = self.granted_details(grant).await?;
         let access_token = self.access_token(
             &keys,
             client,
@@ -407,16 +416,21 @@ impl Services {
 
     /// RFC 9396 §7, §9.1: the details a grant's consent granted, as the
     /// token response and the access token carry them.
-    async fn granted_details(&self, grant: &GrantRow) -> Result<Vec<serde_json::Value>> {
+    pub(super) async fn granted_details(&self, grant: &GrantRow) -> Result<Vec<serde_json::Value>> {
         let Some(id) = grant.consent_id else {
             return Ok(Vec::new());
         };
         let row = propusk_store::consents::get(&self.db, id)
             .await?
             .ok_or_else(|| internal("grant of an unknown consent"))?;
-        let (terms, granted) = crate::consents::terms_of(&row)?;
-        Ok(vec![propusk_core::consent::rar::granted(
-            id, &terms, granted,
-        )])
+        granted_details(&row)
     }
+}
+
+/// What a consent row granted, as `authorization_details`.
+fn granted_details(row: &propusk_store::consents::ConsentRow) -> Result<Vec<serde_json::Value>> {
+    let (terms, granted) = crate::consents::terms_of(row)?;
+    Ok(vec![propusk_core::consent::rar::granted(
+        row.id, &terms, granted,
+    )])
 }
