@@ -14,6 +14,7 @@ pub mod org;
 pub mod otp;
 pub mod password;
 pub mod retry;
+pub mod rights;
 pub mod signin;
 pub mod time;
 pub mod vault;

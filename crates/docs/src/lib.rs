@@ -3,6 +3,7 @@
 //! that Cyrillic renders everywhere and `pdftotext` extracts it; and the
 //! documents built with it, such as the consent receipt.
 
+pub mod export;
 mod layout;
 pub mod receipt;
 

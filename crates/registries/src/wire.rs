@@ -497,3 +497,32 @@ mod tests {
         assert_eq!(parse_date("x.y.z"), None);
     }
 }
+
+/// A citizen's request to correct a registry's record (152-FZ art. 21),
+/// sent as `PUT /{registry}/corrections/{id}` with Propusk's own id, so a
+/// retry never files it twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CorrectionRequest {
+    pub person: PersonKey,
+    /// A data category of Propusk's catalogue (`passport`, `income`, …).
+    pub category: String,
+    /// A field of that category.
+    pub field: String,
+    pub proposed: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Where a correction stands at the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CorrectionAnswer {
+    pub id: String,
+    /// `received`, `accepted` or `rejected`.
+    pub status: String,
+    /// The registry's own reference number for the request.
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -88,6 +88,7 @@ impl Services {
         let now = self.clock.now();
         let mut erased = 0;
         for id in accounts::deletions_due(&self.db, now, 100).await? {
+            self.end_consents_of_deleted(id).await?;
             let mut tx = self.db.begin().await?;
             if accounts::erase(&mut tx, id, now).await? {
                 let event = NewEvent::new(Actor::system(), "account.erased")
@@ -98,6 +99,41 @@ impl Services {
             tx.commit().await?;
         }
         Ok(erased)
+    }
+}
+
+impl Services {
+    /// Before an account is erased, its live consents end as if the citizen
+    /// revoked them (reason `account_deleted`) and its open requests are
+    /// declined, each with its receipt and webhook: a partner learns at
+    /// once that it may no longer read, and the consent records stay (they
+    /// name only the pseudonymous id). Safe to repeat: each change is
+    /// conditional.
+    async fn end_consents_of_deleted(&self, account_id: uuid::Uuid) -> Result<()> {
+        use propusk_core::consent::{Action, By, Status, state};
+        for row in propusk_store::consents::of_account(&self.db, account_id, None, 10_000).await? {
+            let action = match row.status {
+                Status::Active | Status::Paused => Action::Revoke,
+                Status::Requested => Action::Decline,
+                _ => continue,
+            };
+            let Ok(to) = state::transition(row.status, action, By::Citizen) else {
+                continue;
+            };
+            let change = propusk_store::consents::Change {
+                id: row.id,
+                from: row.status,
+                to,
+                by: By::Citizen.code(),
+                reason: Some("account_deleted"),
+                at: self.clock.now(),
+            };
+            match self.apply_change(row, &change, action.event()).await {
+                Ok(_) | Err(ServiceError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 

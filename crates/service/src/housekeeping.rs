@@ -3,9 +3,10 @@
 //! a day after expiry, delivered messages after 30 days, bank sign-ins
 //! never finished and remembered one-time identifiers once they expire;
 //! the provider's requests, codes and grants once expired), and closing
-//! consents whose time is up. Every purge is an idempotent conditional
-//! statement, so several nodes may run them at once; consent expiry and the
-//! partners' daily digest run on one node at a time (`jobs`).
+//! consents whose time is up, and following correction requests at the
+//! registries. Every purge is an idempotent conditional
+//! statement, so several nodes may run them at once; consent expiry, the
+//! partners' daily digest and corrections run on one node at a time (`jobs`).
 
 use std::time::Duration as StdDuration;
 
@@ -35,6 +36,8 @@ pub struct Report {
     pub consents_expired: usize,
     /// Organizations sent today's digest of consents about to end.
     pub partner_digests: usize,
+    /// Correction requests the registries took or decided.
+    pub corrections_updated: usize,
 }
 
 impl Services {
@@ -60,6 +63,10 @@ impl Services {
                 .unwrap_or(0),
             partner_digests: self
                 .once_a_day(crate::jobs::PARTNER_DIGEST, self.send_partner_digests())
+                .await?
+                .unwrap_or(0),
+            corrections_updated: self
+                .as_sole_node(crate::jobs::CORRECTIONS, self.follow_corrections(200))
                 .await?
                 .unwrap_or(0),
         })

@@ -14,6 +14,7 @@ pub const LEASE: Duration = Duration::minutes(2);
 
 pub const CONSENT_EXPIRY: &str = "consent_expiry";
 pub const PARTNER_DIGEST: &str = "partner_digest";
+pub const CORRECTIONS: &str = "data_corrections";
 
 impl Services {
     /// Runs `work` if this node wins `job`'s lease; `None` if another

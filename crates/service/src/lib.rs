@@ -40,6 +40,7 @@ pub mod org;
 pub mod password;
 pub mod profile;
 pub mod registration;
+pub mod rights;
 pub mod sessions;
 pub mod signin;
 pub mod signing;

@@ -418,6 +418,9 @@ pub async fn erase(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
                 "DELETE FROM oauth_codes WHERE grant_id IN (SELECT id FROM oauth_grants WHERE account_id = $1)",
                 "DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE account_id = $1)",
                 "DELETE FROM oauth_grants WHERE account_id = $1",
+                "DELETE FROM person_data_cache WHERE account_id = $1",
+                "DELETE FROM pairwise_subjects WHERE account_id = $1",
+                "DELETE FROM data_corrections WHERE account_id = $1",
             ] {
                 sqlx::query(q).bind(id).execute(&mut *conn).await?;
             }

@@ -459,3 +459,28 @@ pub async fn put_cache(
     });
     Ok(())
 }
+
+/// Every cached registry answer about a citizen (sealed), by category.
+pub async fn cache_of(db: &Db, account_id: Uuid) -> Result<Vec<(String, Vec<u8>, OffsetDateTime)>> {
+    let r: Vec<(String, Vec<u8>, OffsetDateTime)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT category, sealed, fetched_at FROM person_data_cache WHERE account_id = $1 ORDER BY category")
+        .bind(account_id).fetch_all(pool).await?);
+    Ok(r)
+}
+
+/// Drops cached registry answers about a citizen: one category, or all.
+pub async fn drop_cache(tx: &mut Tx, account_id: Uuid, category: Option<&str>) -> Result<u64> {
+    let n = on_tx!(tx, conn => sqlx::query(
+        "DELETE FROM person_data_cache WHERE account_id = $1 AND ($2 IS NULL OR category = $2)")
+        .bind(account_id).bind(category).execute(conn).await?.rows_affected());
+    Ok(n)
+}
+
+/// A citizen's reads across all consents, newest first (for their export).
+pub async fn reads_of_account(db: &Db, account_id: Uuid, limit: i64) -> Result<Vec<ReadRow>> {
+    let sql = format!(
+        "SELECT {READ_COLUMNS} FROM consent_reads WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2"
+    );
+    let t: Vec<ReadTuple> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account_id).bind(limit).fetch_all(pool).await?);
+    Ok(t.into_iter().map(read_row).collect())
+}

@@ -14,6 +14,7 @@ pub mod bank_links;
 pub mod codes;
 pub mod consent_stats;
 pub mod consents;
+pub mod corrections;
 mod db;
 mod dialect;
 pub mod entrepreneurs;

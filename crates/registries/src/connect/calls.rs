@@ -123,4 +123,25 @@ impl Registries {
             .await?;
         required(answer, Registry::Gisgmp, "payment")
     }
+
+    /// Files a correction request under Propusk's own id: filing it again
+    /// (a retry after a lost answer) returns the same answer.
+    pub async fn file_correction(
+        &self,
+        r: Registry,
+        id: &str,
+        req: &CorrectionRequest,
+    ) -> Result<CorrectionAnswer> {
+        let answer = self
+            .put(r, "file_correction", &format!("/corrections/{id}"), req)
+            .await?;
+        required(answer, r, "correction")
+    }
+
+    /// Where a filed correction stands; `None` if the registry has no such
+    /// request (it lost it: file it again).
+    pub async fn correction(&self, r: Registry, id: &str) -> Result<Option<CorrectionAnswer>> {
+        self.get(r, "correction", &format!("/corrections/{id}"))
+            .await
+    }
 }

@@ -60,6 +60,18 @@ impl Registry {
         }
     }
 
+    /// The registry that holds a catalogue source's data.
+    pub fn of(source: propusk_core::consent::Source) -> Registry {
+        use propusk_core::consent::Source;
+        match source {
+            Source::Fns => Registry::Fns,
+            Source::Mvd => Registry::Mvd,
+            Source::Sfr => Registry::Sfr,
+            Source::Rosreestr => Registry::Rosreestr,
+            Source::GisGmp => Registry::Gisgmp,
+        }
+    }
+
     fn index(self) -> usize {
         self as usize
     }
@@ -244,6 +256,18 @@ impl Registries {
     ) -> Result<Option<T>> {
         let url = self.url(r, path);
         self.call(r, op, || self.http.get(&url)).await
+    }
+
+    /// PUT a JSON body to `path` (an idempotent filing); 404 is `Ok(None)`.
+    async fn put<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        r: Registry,
+        op: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<Option<T>> {
+        let url = self.url(r, path);
+        self.call(r, op, || self.http.put(&url).json(body)).await
     }
 
     /// POST a JSON body to `path`; 404 is `Ok(None)`.

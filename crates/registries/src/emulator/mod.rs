@@ -9,6 +9,7 @@
 //! seed and the same order of requests fails the same requests.
 
 mod convert;
+mod corrections;
 mod routes;
 
 use std::collections::HashMap;
@@ -43,6 +44,8 @@ pub(crate) struct Inner {
     /// Payments reported per UIN: payment id → amount. Kept in memory: the
     /// emulator's only state, lost on restart like a test stand's.
     pub payments: Mutex<HashMap<String, HashMap<String, i64>>>,
+    /// Correction requests filed, by the sender's id; in memory too.
+    pub corrections: Mutex<HashMap<String, corrections::Filed>>,
 }
 
 /// Shared by every handler. Cheap to clone.
@@ -56,6 +59,7 @@ impl Emulator {
             faults,
             requests: AtomicU64::new(0),
             payments: Mutex::new(HashMap::new()),
+            corrections: Mutex::new(HashMap::new()),
         }))
     }
 

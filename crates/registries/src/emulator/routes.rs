@@ -78,6 +78,10 @@ pub(super) fn api() -> Router<Emulator> {
         .route("/gisgmp/charges", post(gisgmp_charges))
         .route("/gisgmp/charges/{uin}", get(gisgmp_charge))
         .route("/gisgmp/payments", post(gisgmp_payment))
+        .route(
+            "/{registry}/corrections/{id}",
+            get(super::corrections::status).put(super::corrections::file),
+        )
 }
 
 #[derive(OpenApi)]
@@ -113,7 +117,7 @@ pub(super) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 }
 
 /// A person by a key (SNILS, INN or ГИС ГМП payer identifier).
-fn person_by_key(pop: &Population, key: &PersonKey) -> Result<Option<Person>, Problem> {
+pub(super) fn person_by_key(pop: &Population, key: &PersonKey) -> Result<Option<Person>, Problem> {
     if let Some(s) = &key.snils {
         let snils = Snils::parse(s).map_err(|_| bad("snils is not a valid SNILS"))?;
         return Ok(pop.by_snils(&snils));

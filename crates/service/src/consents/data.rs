@@ -29,7 +29,7 @@ pub(crate) fn ttl(c: Category) -> Duration {
     }
 }
 
-pub(super) fn unavailable(e: impl std::fmt::Display) -> ServiceError {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> ServiceError {
     tracing::warn!(error = %e, "consent read: registry unavailable");
     ServiceError::SourceUnavailable
 }
@@ -42,7 +42,7 @@ pub(super) struct Person {
 }
 
 impl Services {
-    pub(super) fn registries(&self) -> Result<&propusk_registries::connect::Registries> {
+    pub(crate) fn registries(&self) -> Result<&propusk_registries::connect::Registries> {
         self.registries
             .as_deref()
             .ok_or_else(|| unavailable("no registries configured"))

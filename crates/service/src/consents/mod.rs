@@ -16,6 +16,7 @@ use crate::error::internal;
 use crate::{Result, ServiceError, Services};
 
 mod data;
+pub(crate) use data::unavailable;
 pub mod decide;
 pub mod expiry;
 pub mod monitoring;

@@ -18,6 +18,7 @@ pub mod cabinet;
 pub mod confirm;
 pub mod consents;
 pub mod contacts;
+pub mod data;
 pub mod dev;
 pub mod end_session;
 pub mod factor;
@@ -85,6 +86,14 @@ pub fn router(state: &crate::state::AppState) -> axum::Router<crate::state::AppS
         .route("/cabinet/confirm", get(confirm::show).post(confirm::start))
         .route("/cabinet/confirm/callback", get(confirm::callback))
         .route("/cabinet/orgs", get(orgs::show))
+        .route("/cabinet/data", get(data::show))
+        .route("/cabinet/data/export", post(data::export))
+        .route("/cabinet/data/corrections", post(data::request_correction))
+        .route(
+            "/cabinet/data/corrections/{id}/withdraw",
+            post(data::withdraw_correction),
+        )
+        .route("/cabinet/data/copies/delete", post(data::delete_copies))
         .route("/cabinet/access", get(access::show))
         .route("/cabinet/access/revoke", post(access::revoke))
         .route("/cabinet/consents", get(consents::list))
