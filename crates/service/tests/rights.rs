@@ -280,6 +280,7 @@ both_backends! {
         let events = consents::events(&s.db, consent).await.unwrap();
         let last = events.last().unwrap();
         assert_eq!((last.event.as_str(), last.reason.as_deref()), ("consent.revoked", Some("account_deleted")));
+        assert!(last.receipt.is_some(), "a revocation receipt");
         assert!(consents::cache_of(&s.db, me).await.unwrap().is_empty());
         assert!(s.corrections_of(me).await.unwrap().is_empty());
         assert!(matches!(audit::verify(&s.db).await.unwrap(), audit::Verdict::Intact { .. }));

@@ -225,7 +225,15 @@ impl Export {
         let mut sec = Section::new("Учётная запись и профиль");
         sec.row("Идентификатор", s(&j["account"]["id"]))
             .row("Создана", when(&j["account"]["created_at"]))
-            .row("Уровень", s(&j["account"]["trust_level"]))
+            .row(
+                "Уровень учётной записи",
+                match j["account"]["trust_level"].as_str() {
+                    Some("simplified") => "упрощённая",
+                    Some("standard") => "стандартная",
+                    Some("confirmed") => "подтверждённая",
+                    _ => "—",
+                },
+            )
             .row(
                 "ФИО",
                 [&p["last"], &p["first"], &p["middle"]]
@@ -277,7 +285,19 @@ impl Export {
         for h in list(&j["sign_ins"]).iter().take(20) {
             sec.row(
                 format!("Вход {}", when(&h["at"])),
-                format!("{}, {}, {}", s(&h["result"]), s(&h["device"]), s(&h["ip"])),
+                format!(
+                    "{}, {}, {}",
+                    match h["result"].as_str() {
+                        Some("success") => "успешный вход",
+                        Some("wrong_password") => "неверный пароль",
+                        Some("locked") => "вход заблокирован",
+                        Some("factor_failed") => "неверный второй фактор",
+                        Some("rate_limited") => "слишком много попыток",
+                        _ => "—",
+                    },
+                    s(&h["device"]),
+                    s(&h["ip"])
+                ),
             );
         }
         sections.push(sec);
