@@ -11,8 +11,10 @@
 //!   endpoint's grants per second beside their crypto bound (see `token.rs`).
 
 mod identity;
+mod person;
 mod signin;
 mod token;
+mod webhooks;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -29,9 +31,11 @@ fn main() -> ExitCode {
         Some("signin") => signin::run(&args[2..]),
         Some("identity") => identity::run(&args[2..]),
         Some("token") => token::run(&args[2..]),
+        Some("person") => person::run(&args[2..]),
+        Some("webhooks") => webhooks::run(&args[2..]),
         Some("peer-key") => token::peer_key(&args[2..]),
         _ => Err(
-            "usage: propusk-bench startup BIN RUNS | ids SECONDS | signin BIN SECONDS | identity N"
+            "usage: propusk-bench startup BIN RUNS | ids SECONDS | signin BIN SECONDS | identity N | token BIN SECONDS [DATABASE_URL] | person BIN CITIZENS CONSENTS READS RATE SECONDS [DATABASE_URL] | webhooks N [DATABASE_URL]"
                 .to_owned(),
         ),
     };
@@ -177,6 +181,7 @@ pub struct DemoServer {
     pub pid: u32,
     _server: Server,
     dir: std::path::PathBuf,
+    keep_dir: bool,
 }
 
 impl DemoServer {
@@ -192,7 +197,9 @@ pub fn pin_current_thread(cpu: usize) -> Result<(), String> {
 
 impl Drop for DemoServer {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.keep_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -214,6 +221,30 @@ pub fn spawn_demo_with(
 ) -> Result<DemoServer, String> {
     let dir = std::env::temp_dir().join(format!("propusk-bench-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    serve_in(bin, cpu, dir, database_url, true)
+}
+
+/// `propusk serve` (not demo) on a data dir made beforehand, e.g. by
+/// `propusk demo seed`; the dir goes with the server.
+pub fn spawn_server(
+    bin: &str,
+    cpu: Option<usize>,
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    keep_dir: bool,
+) -> Result<DemoServer, String> {
+    let mut server = serve_in(bin, cpu, dir.to_owned(), database_url, false)?;
+    server.keep_dir = keep_dir;
+    Ok(server)
+}
+
+fn serve_in(
+    bin: &str,
+    cpu: Option<usize>,
+    dir: std::path::PathBuf,
+    database_url: Option<&str>,
+    demo: bool,
+) -> Result<DemoServer, String> {
     let port = free_port()?;
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let mut command = match cpu {
@@ -225,13 +256,9 @@ pub fn spawn_demo_with(
         None => Command::new(bin),
     };
     let child = command
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            &addr.to_string(),
-            "--data-dir",
-        ])
+        .arg("serve")
+        .args(demo.then_some("--demo"))
+        .args(["--listen", &addr.to_string(), "--data-dir"])
         .arg(&dir)
         .args(
             database_url
@@ -249,7 +276,7 @@ pub fn spawn_demo_with(
     let t0 = Instant::now();
     while !ready(addr) {
         if t0.elapsed() > Duration::from_secs(30) {
-            return Err("the demo server did not get ready".into());
+            return Err("the server did not get ready".into());
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -258,6 +285,7 @@ pub fn spawn_demo_with(
         pid,
         _server: server,
         dir,
+        keep_dir: false,
     })
 }
 

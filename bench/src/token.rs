@@ -254,7 +254,8 @@ async fn load(
     }
 }
 
-fn p(sorted: &[Duration], q: f64) -> f64 {
+/// The `q` quantile of sorted latencies, in milliseconds.
+pub(crate) fn percentile(sorted: &[Duration], q: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     sorted
         .get(i)
@@ -433,10 +434,10 @@ struct Figure {
 fn report(scenario: &'static str, system: &str, l: &mut Load, bound_rate: f64) -> Figure {
     l.latencies.sort();
     let rate = l.done as f64 / l.elapsed.as_secs_f64();
-    let p99_ms = p(&l.latencies, 0.99);
+    let p99_ms = percentile(&l.latencies, 0.99);
     println!(
         "token_{scenario}_{system} {rate:.0} per_s (p50 {:.2} ms, p99 {p99_ms:.2} ms, errors {}; {:.0}% of the bound {bound_rate:.0}/s)",
-        p(&l.latencies, 0.5),
+        percentile(&l.latencies, 0.5),
         l.errors,
         100.0 * rate / bound_rate
     );

@@ -85,6 +85,36 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// The demo partner bank (an OpenID Connect provider that vouches for its customers).
     DemoBank(DemoBankArgs),
+    /// Demo and benchmark data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Fill an empty database with citizens of the synthetic population (standard
+    /// level, phones from +79500000000, the demo password), active consents of a
+    /// bench partner's client and reads under them; shows progress on stderr and
+    /// prints JSON with the counts, the time, the database size and the client's
+    /// credentials.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SeedArgs {
+    #[arg(long, value_name = "N", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub citizens: u64,
+    #[arg(long, value_name = "N", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub consents: u64,
+    /// Rows of the access log, spread over the consents and the last 30 days.
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+    pub reads: u64,
+    /// Seed of the population: the same seed gives the same people.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]

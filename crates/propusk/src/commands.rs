@@ -10,7 +10,8 @@ use propusk_web::{Settings, ValidateResponse};
 
 use crate::cli::{
     AdminCommand, AdminCreateArgs, AdminDisableArgs, AuditCommand, Cli, ClientCommand,
-    ClientCreateArgs, Command, ConsentCommand, KeysCommand, ServeArgs, ValidateArgs, exit,
+    ClientCreateArgs, Command, ConsentCommand, DemoCommand, KeysCommand, SeedArgs, ServeArgs,
+    ValidateArgs, exit,
 };
 use crate::config::{self, Resolved};
 use crate::logging;
@@ -54,6 +55,9 @@ pub fn run(cli: Cli) -> u8 {
         log_format,
         if demo_default {
             "info,sqlx=warn"
+        } else if matches!(command, Command::Demo(_)) {
+            // Seeding's statements are big by design: no slow-statement warnings.
+            "info,sqlx=error"
         } else {
             "info"
         },
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> u8 {
             Command::Admin(AdminCommand::Reset(args)) => admin_reset(&settings, &args).await,
             Command::Emulator(args) => crate::emulator::serve(&args, shutdown_signal()).await,
             Command::DemoBank(args) => crate::emulator::demo_bank(&args, shutdown_signal()).await,
+            Command::Demo(DemoCommand::Seed(args)) => demo_seed(&settings, &args).await,
             Command::Validate(_) => exit::USAGE,
         }
     })
@@ -255,6 +260,54 @@ async fn keys_rotate(settings: &Settings) -> u8 {
         }
         Err(e) => {
             eprintln!("propusk: keys rotate: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+/// `propusk demo seed`: one progress bar per stage on stderr (hidden when
+/// stderr is not a terminal), the result as JSON on stdout.
+async fn demo_seed(settings: &Settings, a: &SeedArgs) -> u8 {
+    use propusk_service::seed::{Scale, Stage};
+    let bars = indicatif::MultiProgress::new();
+    let bar = |len: u64, what: &str| {
+        let b = bars.add(indicatif::ProgressBar::new(len));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b
+    };
+    let citizens = bar(a.citizens, "citizens");
+    let consents = bar(a.consents, "consents");
+    let reads = bar(a.reads, "reads");
+    let t0 = Instant::now();
+    let progress = |stage: Stage, done: u64| match stage {
+        Stage::Citizens => citizens.set_position(done),
+        Stage::Consents => consents.set_position(done),
+        Stage::Reads => reads.set_position(done),
+    };
+    let scale = Scale {
+        citizens: a.citizens,
+        consents: a.consents,
+        reads: a.reads,
+        seed: a.seed,
+    };
+    match propusk_web::seed_scale(settings, scale, &progress).await {
+        Ok(seeded) => {
+            for b in [&citizens, &consents, &reads] {
+                b.finish();
+            }
+            let mut out = serde_json::to_value(&seeded).unwrap_or_default();
+            out["seconds"] = serde_json::json!((t0.elapsed().as_secs_f64() * 10.0).round() / 10.0);
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("propusk: demo seed: {e}");
             exit::FAILED
         }
     }

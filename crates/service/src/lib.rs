@@ -41,6 +41,7 @@ pub mod password;
 pub mod profile;
 pub mod registration;
 pub mod rights;
+pub mod seed;
 pub mod sessions;
 pub mod signin;
 pub mod signing;

@@ -38,7 +38,7 @@ pub struct ConsentRow {
     pub receipt: Option<String>,
 }
 
-const COLUMNS: &str = "id, client_id, org_id, account_id, subject, channel, purpose, terms, granted, \
+pub(crate) const COLUMNS: &str = "id, client_id, org_id, account_id, subject, channel, purpose, terms, granted, \
      status, status_by, status_reason, created_at, request_expires_at, valid_until, approved_at, \
      status_changed_at, read_count, last_read_at, record_hash, receipt";
 

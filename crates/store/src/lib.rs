@@ -11,6 +11,7 @@ mod dispatch;
 pub mod accounts;
 pub mod audit;
 pub mod bank_links;
+pub mod bulk;
 pub mod codes;
 pub mod consent_stats;
 pub mod consents;

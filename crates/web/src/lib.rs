@@ -32,7 +32,7 @@ pub use i18n::Tr;
 pub use keys::KeyError;
 pub use server::{
     Running, StartError, build_router, create_client, create_operator, disable_operator,
-    open_database, reset_operator, rotate_keys, start, verify_consent_receipt,
+    open_database, reset_operator, rotate_keys, seed_scale, start, verify_consent_receipt,
 };
 pub use settings::{Settings, SettingsError, parse_public_url};
 pub use state::AppState;

@@ -291,6 +291,18 @@ pub async fn verify_consent_receipt(
 }
 
 /// The services for a command run beside (or without) a live server.
+/// `propusk demo seed`: data at scale in this data dir or database.
+pub async fn seed_scale(
+    settings: &Settings,
+    scale: propusk_service::seed::Scale,
+    progress: &(dyn Fn(propusk_service::seed::Stage, u64) + Send + Sync),
+) -> Result<propusk_service::seed::Seeded, StartError> {
+    let (db, services) = offline_services(settings).await?;
+    let seeded = services.seed_scale(scale, progress).await;
+    db.close().await;
+    seeded.map_err(|e| StartError::Internal(format!("seed: {e}")))
+}
+
 async fn offline_services(
     settings: &Settings,
 ) -> Result<(Db, propusk_service::Services), StartError> {
