@@ -10,8 +10,6 @@ use std::sync::Arc;
 use common::{PASSWORD, client, last_code, services};
 use propusk_core::account::{IdentityState, TrustLevel};
 use propusk_registries::Population;
-use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
-use propusk_registries::emulator::{Emulator, Faults};
 use propusk_registries::population::Person;
 use propusk_service::Services;
 use propusk_service::profile::ProfileInput;
@@ -24,22 +22,10 @@ use time::Duration;
 const SEED: u64 = 21;
 
 async fn emulator() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let emu = Emulator::new(Population::new(SEED, 3_000), Faults::default());
-    tokio::spawn(emu.serve(listener, std::future::pending()));
-    url
+    common::emulator(SEED, 3_000).await
 }
 
-fn connectors(url: &str) -> Arc<Registries> {
-    let policy = RetryPolicy {
-        timeout: std::time::Duration::from_millis(800),
-        attempts: 2,
-        backoff_base: std::time::Duration::from_millis(5),
-        backoff_cap: std::time::Duration::from_millis(20),
-    };
-    Arc::new(Registries::new(Endpoints::one_base(url), policy, BreakerConfig::default()).unwrap())
-}
+use common::connectors;
 
 /// An active account for `p`, signed in, with the profile form filled from
 /// `p` (changed by `edit`).

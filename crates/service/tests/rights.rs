@@ -8,16 +8,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::client;
 use propusk_core::Lang;
 use propusk_core::account::ContactChannel;
 use propusk_core::consent::Status;
 use propusk_core::rights::CorrectionStatus;
-use propusk_registries::Population;
-use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
-use propusk_registries::emulator::{Emulator, Faults};
 use propusk_service::demo::DEMO_PASSWORD;
 use propusk_service::sessions::Current;
 use propusk_service::{ServiceError, Services, notify};
@@ -30,22 +25,10 @@ const VOLKOVA: &str = "+79000000002";
 const SOKOLOV: &str = "+79000000001";
 
 async fn emulator() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let emu = Emulator::new(Population::new(5, 500), Faults::default());
-    tokio::spawn(emu.serve(listener, std::future::pending()));
-    url
+    common::emulator(5, 500).await
 }
 
-fn connectors(url: &str) -> Arc<Registries> {
-    let policy = RetryPolicy {
-        timeout: std::time::Duration::from_millis(800),
-        attempts: 2,
-        backoff_base: std::time::Duration::from_millis(5),
-        backoff_cap: std::time::Duration::from_millis(20),
-    };
-    Arc::new(Registries::new(Endpoints::one_base(url), policy, BreakerConfig::default()).unwrap())
-}
+use common::connectors;
 
 async fn demo_account(s: &Services, phone: &str) -> Uuid {
     let index = s.vault.blind_index_hex("phone", phone);

@@ -40,9 +40,6 @@ pub struct ContactRow {
     pub removed_at: Option<OffsetDateTime>,
 }
 
-const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, kind, status, trust_level, profile, password_hash, \
-                              pd_consent_version, pd_consent_at, created_at, updated_at) \
-                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const GET_ACCOUNT: &str = "SELECT id, kind, status, trust_level, profile, password_hash, pd_consent_version, \
                            pd_consent_at, created_at, updated_at FROM accounts WHERE id = $1";
 const GET_ACCOUNT_FOR_UPDATE: &str = "SELECT id, kind, status, trust_level, profile, password_hash, pd_consent_version, \
@@ -50,8 +47,6 @@ const GET_ACCOUNT_FOR_UPDATE: &str = "SELECT id, kind, status, trust_level, prof
 const SET_STATUS: &str =
     "UPDATE accounts SET status = $2, trust_level = $3, updated_at = $4 WHERE id = $1";
 const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = $2, updated_at = $3 WHERE id = $1";
-const INSERT_CONTACT: &str = "INSERT INTO contacts (id, account_id, channel, value_index, value, created_at, \
-                              confirmed_at, removed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const FIND_CONFIRMED: &str = "SELECT id, account_id, channel, value_index, value, created_at, confirmed_at, \
                               removed_at FROM contacts WHERE channel = $1 AND value_index = $2 \
                               AND confirmed_at IS NOT NULL AND removed_at IS NULL";
@@ -120,22 +115,7 @@ fn contact_row(t: ContactTuple) -> Result<ContactRow> {
 }
 
 pub async fn insert(tx: &mut Tx, a: &AccountRow) -> Result<()> {
-    on_tx!(tx, conn => {
-        sqlx::query(INSERT_ACCOUNT)
-            .bind(a.id)
-            .bind(a.kind.as_str())
-            .bind(a.status.as_str())
-            .bind(a.trust_level.map(TrustLevel::as_str))
-            .bind(&a.profile)
-            .bind(&a.password_hash)
-            .bind(&a.pd_consent_version)
-            .bind(At(a.pd_consent_at))
-            .bind(At(a.created_at))
-            .bind(At(a.updated_at))
-            .execute(conn)
-            .await?;
-    });
-    Ok(())
+    crate::bulk::accounts(tx, std::slice::from_ref(a)).await
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<AccountRow> {
@@ -185,20 +165,7 @@ pub async fn set_password_hash(
 }
 
 pub async fn insert_contact(tx: &mut Tx, c: &ContactRow) -> Result<()> {
-    on_tx!(tx, conn => {
-        sqlx::query(INSERT_CONTACT)
-            .bind(c.id)
-            .bind(c.account_id)
-            .bind(c.channel.as_str())
-            .bind(&c.value_index)
-            .bind(&c.value)
-            .bind(At(c.created_at))
-            .bind(c.confirmed_at.map(At))
-            .bind(c.removed_at.map(At))
-            .execute(conn)
-            .await?;
-    });
-    Ok(())
+    crate::bulk::contacts(tx, std::slice::from_ref(c)).await
 }
 
 /// The account that owns a confirmed contact, if any.

@@ -1,9 +1,9 @@
 //! Many rows in one statement, for seeding data at scale (`propusk demo
 //! seed`): one multi-row `INSERT` per slice instead of a round trip per
 //! row. Callers pass slices of any length (a transaction's worth); each
-//! goes out in statements sized for the backend. The statements are the
-//! same the one-row repositories use, so the rows are indistinguishable
-//! from ones the service wrote.
+//! goes out in statements sized for the backend. The one-row inserts of
+//! accounts, contacts, consents and their events are these with one row,
+//! so seeded rows are written exactly as the service writes its own.
 
 use propusk_core::account::TrustLevel;
 use propusk_core::consent::Status;

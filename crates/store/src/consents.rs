@@ -106,37 +106,7 @@ fn rows(raw: Vec<Raw>) -> Result<Vec<ConsentRow>> {
 }
 
 pub async fn insert(tx: &mut Tx, c: &ConsentRow) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO consents ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-         $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-    );
-    on_tx!(tx, conn => {
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(c.id)
-            .bind(&c.client_id)
-            .bind(c.org_id)
-            .bind(c.account_id)
-            .bind(&c.subject)
-            .bind(&c.channel)
-            .bind(&c.purpose)
-            .bind(&c.terms)
-            .bind(&c.granted)
-            .bind(c.status.code())
-            .bind(&c.status_by)
-            .bind(&c.status_reason)
-            .bind(At(c.created_at))
-            .bind(At(c.request_expires_at))
-            .bind(At(c.valid_until))
-            .bind(c.approved_at.map(At))
-            .bind(At(c.status_changed_at))
-            .bind(c.read_count)
-            .bind(c.last_read_at.map(At))
-            .bind(&c.record_hash)
-            .bind(&c.receipt)
-            .execute(conn)
-            .await?;
-    });
-    Ok(())
+    crate::bulk::consents(tx, std::slice::from_ref(c)).await
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<ConsentRow>> {
@@ -248,16 +218,7 @@ pub struct EventRow {
 }
 
 pub async fn insert_event(tx: &mut Tx, e: &EventRow) -> Result<()> {
-    on_tx!(tx, conn => {
-        sqlx::query(
-            "INSERT INTO consent_events (id, consent_id, at, event, from_status, to_status, by_whom, reason, receipt) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(e.id).bind(e.consent_id).bind(At(e.at)).bind(&e.event)
-            .bind(e.from_status.map(Status::code)).bind(e.to_status.code()).bind(&e.by_whom)
-            .bind(&e.reason).bind(&e.receipt)
-            .execute(conn).await?;
-    });
-    Ok(())
+    crate::bulk::consent_events(tx, std::slice::from_ref(e)).await
 }
 
 type EventTuple = (

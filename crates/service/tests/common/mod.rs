@@ -98,3 +98,28 @@ pub fn client(ip: &str) -> propusk_service::signin::Client {
 }
 
 pub const PASSWORD: &str = "Lilac-Harbour-71";
+
+/// The registry emulator on a loopback port, for `seed` and `people`.
+pub async fn emulator(seed: u64, people: u64) -> String {
+    use propusk_registries::emulator::{Emulator, Faults};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let emu = Emulator::new(
+        propusk_registries::Population::new(seed, people),
+        Faults::default(),
+    );
+    tokio::spawn(emu.serve(listener, std::future::pending()));
+    url
+}
+
+/// Connectors to every registry at `url`, with short timeouts and retries.
+pub fn connectors(url: &str) -> Arc<propusk_registries::connect::Registries> {
+    use propusk_registries::connect::{BreakerConfig, Endpoints, Registries, RetryPolicy};
+    let policy = RetryPolicy {
+        timeout: std::time::Duration::from_millis(800),
+        attempts: 2,
+        backoff_base: std::time::Duration::from_millis(5),
+        backoff_cap: std::time::Duration::from_millis(20),
+    };
+    Arc::new(Registries::new(Endpoints::one_base(url), policy, BreakerConfig::default()).unwrap())
+}
